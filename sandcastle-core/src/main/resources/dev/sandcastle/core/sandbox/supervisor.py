@@ -59,6 +59,10 @@ class Proc:
         self.popen = popen
         self.open_pipes = 2
         self.exited = False
+        self.pending = bytearray()
+        self.watching_stdin = False
+        self.eof_requested = False
+        os.set_blocking(popen.stdin.fileno(), False)
         self.pidfd = os.pidfd_open(popen.pid)
         for pipe, kind in ((popen.stdout, "o"), (popen.stderr, "e")):
             os.set_blocking(pipe.fileno(), False)
@@ -108,19 +112,48 @@ class Proc:
             send("c", self.cid)
 
     def write(self, data):
+        """Queues input; a child that does not read it never blocks the supervisor."""
         stdin = self.popen.stdin
         if stdin is None or stdin.closed:
             return
+        was_empty = not self.pending
+        self.pending += data
+        if was_empty:
+            self.flush_input()
+
+    def flush_input(self):
+        stdin = self.popen.stdin
+        fd = stdin.fileno()
         try:
-            # Blocking write: input is small and comes from a person or a model.
-            stdin.write(data)
-            stdin.flush()
+            while self.pending:
+                n = os.write(fd, self.pending)
+                del self.pending[:n]
+        except BlockingIOError:
+            if not self.watching_stdin:
+                sel.register(fd, selectors.EVENT_WRITE, ("stdin", self))
+                self.watching_stdin = True
+            return
         except OSError:
+            self.pending.clear()
+            self.close_stdin()
+            return
+        if self.watching_stdin:
+            sel.unregister(fd)
+            self.watching_stdin = False
+        if self.eof_requested:
+            self.close_stdin()
+
+    def request_eof(self):
+        self.eof_requested = True
+        if not self.pending:
             self.close_stdin()
 
     def close_stdin(self):
         stdin = self.popen.stdin
         if stdin is not None and not stdin.closed:
+            if self.watching_stdin:
+                sel.unregister(stdin.fileno())
+                self.watching_stdin = False
             try:
                 stdin.close()
             except OSError:
@@ -195,7 +228,7 @@ def handle(kind, cid, payload):
         if kind == "I":
             proc.write(payload)
         elif kind == "E":
-            proc.close_stdin()
+            proc.request_eof()
         elif kind == "K":
             req = json.loads(payload)
             proc.signal(int(req.get("sig", signal.SIGTERM)), bool(req.get("group", True)))
@@ -226,6 +259,8 @@ def main():
                 _, proc, pipe, kind = key.data
                 if not pipe.closed:
                     proc.pump(pipe, kind)
+            elif tag == "stdin":
+                key.data[1].flush_input()
             elif tag == "exit":
                 key.data[1].on_exit()
         out.flush()

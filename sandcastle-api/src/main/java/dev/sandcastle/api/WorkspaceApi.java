@@ -1,0 +1,250 @@
+package dev.sandcastle.api;
+
+import dev.sandcastle.core.errors.BadRequest;
+import dev.sandcastle.core.errors.PayloadTooLarge;
+import dev.sandcastle.core.exec.ExecutionView;
+import dev.sandcastle.core.files.BinaryContent;
+import dev.sandcastle.core.files.FileContent;
+import dev.sandcastle.core.files.GlobQuery;
+import dev.sandcastle.core.files.GrepQuery;
+import dev.sandcastle.core.files.RawFile;
+import dev.sandcastle.core.files.Replacement;
+import dev.sandcastle.core.files.TextContent;
+import dev.sandcastle.core.workspace.SystemPrompt;
+import dev.sandcastle.core.workspace.Workspace;
+import io.javalin.Javalin;
+import io.javalin.config.JavalinConfig;
+import io.javalin.config.RoutesConfig;
+import io.javalin.config.SizeUnit;
+import io.javalin.http.Context;
+import io.javalin.http.UploadedFile;
+import io.javalin.json.JavalinJackson3;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.function.Function;
+import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The workspace API (Open Terminal compatible): every route in one place, read top to bottom.
+ * Handlers translate HTTP to calls on a {@link Workspace} and back; errors are mapped by
+ * {@link Problems}. The workspace of a request comes from a resolver, so the same routes serve one
+ * workspace ({@code sandcastle terminal}) or one per tenant (the orchestrator).
+ */
+public final class WorkspaceApi {
+  private static final int MAX_WAIT_SECONDS = 300;
+
+  private final Function<Context, Workspace> workspaces;
+  private final ApiSettings settings;
+  private final ApiKeyAuth auth;
+  private final OpenApiDocument openApi = OpenApiDocument.load();
+
+  public WorkspaceApi(Function<Context, Workspace> workspaces, ApiSettings settings) {
+    this.workspaces = workspaces;
+    this.settings = settings;
+    this.auth = new ApiKeyAuth(settings.apiKey());
+  }
+
+  /** A Javalin server with the whole workspace API, not yet started. */
+  public Javalin create(String host, int port) {
+    return Javalin.create(config -> configure(config, host, port));
+  }
+
+  void configure(JavalinConfig config, String host, int port) {
+    config.jetty.host = host;
+    config.jetty.port = port;
+    config.concurrency.useVirtualThreads = true;
+    config.startup.showJavalinBanner = false;
+    config.startup.showOldJavalinVersionWarning = false;
+    config.http.maxRequestSize = settings.maxRequestBytes();
+    config.jetty.multipartConfig.maxFileSize(settings.maxUploadBytes(), SizeUnit.BYTES);
+    config.jetty.multipartConfig.maxTotalRequestSize(settings.maxUploadBytes() + 65_536, SizeUnit.BYTES);
+    config.jetty.multipartConfig.maxInMemoryFileSize(256 * 1024, SizeUnit.BYTES);
+    config.jetty.multipartConfig.cacheDirectory(settings.uploadCache().toString());
+    config.jsonMapper(new JavalinJackson3(JsonMapper.builder()
+        .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+        .build(), false));
+    routes(config.routes);
+  }
+
+  private void routes(RoutesConfig r) {
+    Problems.register(r);
+    r.before(auth::check);
+
+    r.get("/health", ctx -> ctx.json(Map.of("status", "ok")));
+    r.get("/api/config", ctx -> ctx.json(Map.of("features", Map.of("terminal", false, "notebooks", false, "system", true))));
+    r.get("/openapi.json", ctx -> ctx.contentType("application/json").result(openApi.toolsJson()));
+    r.get("/openapi.full.json", ctx -> ctx.contentType("application/json").result(openApi.fullJson()));
+    r.get("/system", ctx -> ctx.json(Map.of("prompt", SystemPrompt.of(ws(ctx)))));
+
+    // Commands
+    r.post("/execute", this::execute);
+    r.get("/execute", ctx -> ctx.json(ws(ctx).exec().list()));
+    r.get("/execute/{id}/status", ctx -> ctx.json(ws(ctx).exec().status(ctx.pathParam("id"),
+        Params.seconds(ctx, "wait", MAX_WAIT_SECONDS), Params.integer(ctx, "offset", 0, Integer.MAX_VALUE).orElse(0),
+        Params.integer(ctx, "tail", 0, Integer.MAX_VALUE).orElse(-1))));
+    r.post("/execute/{id}/input", ctx -> {
+      Bodies.Input body = ctx.bodyAsClass(Bodies.Input.class);
+      ws(ctx).exec().input(ctx.pathParam("id"), Params.require(body.input(), "input"));
+      ctx.json(Map.of("status", "ok"));
+    });
+    r.delete("/execute/{id}", ctx -> {
+      ws(ctx).exec().kill(ctx.pathParam("id"), Params.bool(ctx, "force", false));
+      ctx.json(Map.of("status", "killed"));
+    });
+
+    // Files
+    r.get("/files/cwd", ctx -> {
+      Workspace ws = ws(ctx);
+      ctx.json(Map.of("cwd", ws.cwd(Params.session(ctx)), "home", ws.home()));
+    });
+    r.post("/files/cwd", ctx -> {
+      Bodies.PathOnly body = ctx.bodyAsClass(Bodies.PathOnly.class);
+      ctx.json(Map.of("cwd", ws(ctx).changeCwd(Params.session(ctx), Params.require(body.path(), "path"))));
+    });
+    r.get("/files/list", ctx -> ctx.json(ws(ctx).files().list(Params.optional(ctx, "directory", "."), cwd(ctx))));
+    r.get("/files/read", this::read);
+    r.get("/files/display", ctx -> ctx.json(ws(ctx).files().display(Params.required(ctx, "path"), cwd(ctx))));
+    r.get("/files/view", ctx -> raw(ctx, ws(ctx).files().openRaw(Params.required(ctx, "path"), cwd(ctx)), false));
+    r.get("/files/serve/<path>", ctx -> raw(ctx, ws(ctx).files().openRaw(ctx.pathParam("path"), ws(ctx).home()), true));
+    r.post("/files/write", ctx -> {
+      Bodies.Write body = ctx.bodyAsClass(Bodies.Write.class);
+      ctx.json(ws(ctx).files().write(Params.require(body.path(), "path"), cwd(ctx), Params.require(body.content(), "content")));
+    });
+    r.post("/files/replace", this::replace);
+    r.get("/files/grep", ctx -> ctx.json(ws(ctx).files().grep(new GrepQuery(
+        Params.required(ctx, "query"), Params.optional(ctx, "path", "."), cwd(ctx),
+        Params.bool(ctx, "regex", true), Params.bool(ctx, "case_insensitive", false), Params.list(ctx, "include"),
+        Params.bool(ctx, "match_per_line", true), Params.integer(ctx, "max_results", 1, 500).orElse(100)))));
+    r.get("/files/glob", ctx -> ctx.json(ws(ctx).files().glob(new GlobQuery(
+        Params.required(ctx, "pattern"), Params.optional(ctx, "path", "."), cwd(ctx), Params.list(ctx, "exclude"),
+        Params.optional(ctx, "type", "any"), Params.integer(ctx, "max_results", 1, 10_000).orElse(1000)))));
+    r.post("/files/mkdir", ctx -> {
+      Bodies.PathOnly body = ctx.bodyAsClass(Bodies.PathOnly.class);
+      ctx.json(Map.of("path", ws(ctx).files().mkdir(Params.require(body.path(), "path"), cwd(ctx))));
+    });
+    r.delete("/files/delete", ctx -> ctx.json(ws(ctx).files().delete(Params.required(ctx, "path"), cwd(ctx))));
+    r.post("/files/move", ctx -> {
+      Bodies.Move body = ctx.bodyAsClass(Bodies.Move.class);
+      ctx.json(ws(ctx).files().move(Params.require(body.source(), "source"), Params.require(body.destination(), "destination"), cwd(ctx)));
+    });
+    r.post("/files/upload", this::upload);
+    r.post("/files/archive", this::archive);
+  }
+
+  private Workspace ws(Context ctx) {
+    return workspaces.apply(ctx);
+  }
+
+  private String cwd(Context ctx) {
+    return ws(ctx).cwd(Params.session(ctx));
+  }
+
+  private void execute(Context ctx) throws InterruptedException {
+    Bodies.Execute body = ctx.bodyAsClass(Bodies.Execute.class);
+    Duration wait = Params.seconds(ctx, "wait", MAX_WAIT_SECONDS);
+    int tail = Params.integer(ctx, "tail", 0, Integer.MAX_VALUE).orElse(-1);
+    Duration timeout = Duration.ZERO;
+    if (body.timeout() != null) {
+      if (!(body.timeout() > 0 && body.timeout() <= 86_400)) {
+        throw new BadRequest("timeout must be between 0 and 86400 seconds");
+      }
+      timeout = Duration.ofMillis((long) (body.timeout() * 1000));
+    }
+    ExecutionView view = ws(ctx).run(Params.require(body.command(), "command"), Optional.ofNullable(body.cwd()),
+        body.env() == null ? Map.of() : body.env(), timeout, Params.session(ctx), wait, tail);
+    ctx.json(view);
+  }
+
+  private void read(Context ctx) {
+    FileContent content = ws(ctx).files().read(Params.required(ctx, "path"), cwd(ctx),
+        Params.integer(ctx, "start_line", 1, Integer.MAX_VALUE), Params.integer(ctx, "end_line", 1, Integer.MAX_VALUE));
+    switch (content) {
+      case TextContent text -> ctx.json(text);
+      case BinaryContent image -> {
+        ctx.header("X-Content-Type-Options", "nosniff");
+        ctx.header("Content-Security-Policy", "sandbox");
+        ctx.contentType(image.mimeType()).result(image.bytes());
+      }
+    }
+  }
+
+  /**
+   * Raw bytes of a workspace file. Workspace content is untrusted: the response is confined by a
+   * CSP sandbox (an opaque origin, so a page cannot reach this origin's storage or API), with
+   * scripts allowed only on the serve route that exists to show live HTML.
+   */
+  private static void raw(Context ctx, RawFile file, boolean allowScripts) {
+    ctx.header("X-Content-Type-Options", "nosniff");
+    ctx.header("Content-Security-Policy", allowScripts ? "sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads" : "sandbox");
+    ctx.header("Content-Length", Long.toString(file.size()));
+    ctx.contentType(file.mimeType()).result(file.stream());
+  }
+
+  private void replace(Context ctx) {
+    Bodies.Replace body = ctx.bodyAsClass(Bodies.Replace.class);
+    List<Bodies.Replacement> items = Params.require(body.replacements(), "replacements");
+    if (items.isEmpty()) {
+      throw new BadRequest("replacements must not be empty");
+    }
+    List<Replacement> replacements = items.stream().map(item -> new Replacement(
+        Params.require(item.target(), "target"), Params.require(item.replacement(), "replacement"),
+        optionalInt(item.startLine()), optionalInt(item.endLine()), Boolean.TRUE.equals(item.allowMultiple()))).toList();
+    ctx.json(ws(ctx).files().replace(Params.require(body.path(), "path"), cwd(ctx), replacements));
+  }
+
+  private void upload(Context ctx) throws java.io.IOException {
+    String type = ctx.contentType();
+    if (type == null || !type.toLowerCase(java.util.Locale.ROOT).startsWith("multipart/form-data")) {
+      throw new BadRequest("upload a file as multipart/form-data in the field 'file'");
+    }
+    if (ctx.contentLength() > settings.maxUploadBytes() + 65_536) {
+      throw new PayloadTooLarge("the upload is larger than the limit of " + settings.maxUploadBytes() + " bytes");
+    }
+    UploadedFile file;
+    try {
+      file = ctx.uploadedFile("file");
+    } catch (IllegalStateException e) {
+      throw new PayloadTooLarge("the upload is larger than the limit of " + settings.maxUploadBytes() + " bytes");
+    }
+    if (file == null) {
+      throw new BadRequest("the multipart field 'file' is missing");
+    }
+    try (InputStream content = file.content()) {
+      ctx.json(ws(ctx).files().upload(Params.optional(ctx, "directory", "."), cwd(ctx), file.filename(), content));
+    }
+  }
+
+  private void archive(Context ctx) throws java.io.IOException {
+    Bodies.Archive body = ctx.bodyAsClass(Bodies.Archive.class);
+    List<String> paths = Params.require(body.paths(), "paths");
+    if (paths.isEmpty()) {
+      throw new BadRequest("paths must not be empty");
+    }
+    Workspace ws = ws(ctx);
+    String cwd = ws.cwd(Params.session(ctx));
+    for (String path : paths) {
+      ws.files().resolve(path, cwd); // fail before the response starts
+    }
+    // Spooled to a server-owned temp file, so a failure still becomes a clean error response and
+    // memory stays flat; the file is deleted when the response stream closes.
+    java.nio.file.Path spool = java.nio.file.Files.createTempFile(settings.uploadCache(), "archive-", ".zip");
+    try (var out = new java.io.BufferedOutputStream(java.nio.file.Files.newOutputStream(spool))) {
+      ws.files().archive(paths, cwd, out);
+    } catch (RuntimeException | java.io.IOException e) {
+      java.nio.file.Files.deleteIfExists(spool);
+      throw e;
+    }
+    ctx.header("Content-Disposition", "attachment; filename=\"archive.zip\"");
+    ctx.header("Content-Length", Long.toString(java.nio.file.Files.size(spool)));
+    ctx.contentType("application/zip").result(java.nio.file.Files.newInputStream(spool, java.nio.file.StandardOpenOption.DELETE_ON_CLOSE));
+  }
+
+  private static OptionalInt optionalInt(Integer value) {
+    return value == null ? OptionalInt.empty() : OptionalInt.of(value);
+  }
+}

@@ -1,0 +1,196 @@
+package dev.sandcastle.app;
+
+import dev.sandcastle.core.exec.ExecSettings;
+import dev.sandcastle.core.files.FileLimits;
+import dev.sandcastle.core.sandbox.Limits;
+import dev.sandcastle.core.sandbox.SandboxPolicy;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+
+/**
+ * The whole configuration, loaded once and validated at start-up. Sources, strongest first: the
+ * command line, the environment ({@code SANDCASTLE_*}, then upstream {@code OPEN_TERMINAL_*}
+ * names), the config file, the defaults in {@link Setting}.
+ */
+record Config(
+    String host,
+    int port,
+    Path dataDir,
+    Path workspaceHome,
+    Optional<String> apiKey,
+    Optional<Path> apiKeyFile,
+    boolean generateApiKey,
+    SandboxPolicy policy,
+    int uid,
+    ExecSettings exec,
+    FileLimits files,
+    long maxRequestBytes,
+    long maxUploadBytes) {
+
+  /** A configuration problem, reported to the user in one line. */
+  static final class Invalid extends RuntimeException {
+    Invalid(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  static Config load(Map<Setting, String> commandLine, Map<String, String> env, int defaultPort) {
+    Map<Setting, String> values = new EnumMap<>(Setting.class);
+    String configFile = first(commandLine.get(Setting.CONFIG), fromEnv(Setting.CONFIG, env));
+    if (configFile != null && !configFile.isBlank()) {
+      Properties file = new Properties();
+      try (Reader reader = Files.newBufferedReader(Path.of(configFile))) {
+        file.load(reader);
+      } catch (IOException e) {
+        throw new Invalid("cannot read config file " + configFile + ": " + e.getMessage());
+      }
+      for (String key : file.stringPropertyNames()) {
+        Setting setting = byName(key).orElseThrow(() -> new Invalid("unknown option '" + key + "' in " + configFile));
+        values.put(setting, file.getProperty(key).trim());
+      }
+    }
+    for (Setting setting : Setting.values()) {
+      String fromEnv = fromEnv(setting, env);
+      if (fromEnv != null) {
+        values.put(setting, fromEnv);
+      }
+      if (commandLine.containsKey(setting)) {
+        values.put(setting, commandLine.get(setting));
+      }
+      values.putIfAbsent(setting, setting.fallback);
+    }
+    return from(values, defaultPort);
+  }
+
+  private static Config from(Map<Setting, String> v, int defaultPort) {
+    Path dataDir = Path.of(v.get(Setting.DATA_DIR)).toAbsolutePath().normalize();
+    Path home = v.get(Setting.WORKSPACE).isBlank()
+        ? dataDir.resolve("workspaces/default/home")
+        : Path.of(v.get(Setting.WORKSPACE)).toAbsolutePath().normalize();
+    int port = v.get(Setting.PORT).isBlank() ? defaultPort : integer(v, Setting.PORT, 0, 65535);
+    SandboxPolicy.Mechanism mechanism = choice(v, Setting.SANDBOX, SandboxPolicy.Mechanism.class);
+    SandboxPolicy.Network network = choice(v, Setting.NETWORK, SandboxPolicy.Network.class);
+    Limits limits;
+    try {
+      limits = new Limits(bytes(v, Setting.MEMORY), integer(v, Setting.PIDS, 0, 4_194_304), decimal(v, Setting.CPUS));
+    } catch (IllegalArgumentException e) {
+      throw new Invalid(e.getMessage());
+    }
+    ExecSettings exec;
+    try {
+      exec = new ExecSettings(Duration.ofSeconds(integer(v, Setting.COMMAND_TIMEOUT, 0, 86_400)),
+          Duration.ofSeconds(integer(v, Setting.RETENTION, 0, 30 * 86_400)), 500, 256,
+          bytes(v, Setting.OUTPUT_MEMORY), bytes(v, Setting.OUTPUT_LOG));
+    } catch (IllegalArgumentException e) {
+      throw new Invalid("output limits must be at least 1k: " + e.getMessage());
+    }
+    FileLimits defaults = FileLimits.defaults();
+    FileLimits files = new FileLimits(defaults.maxReadBytes(), bytes(v, Setting.MAX_FILE_WRITE), defaults.maxGrepResults(),
+        defaults.maxGlobResults(), defaults.maxArchiveBytes());
+    long maxRequest = bytes(v, Setting.MAX_REQUEST);
+    long maxUpload = bytes(v, Setting.MAX_UPLOAD);
+    if (maxRequest < 1024 || maxUpload < 1024) {
+      throw new Invalid("max-request and max-upload must be at least 1k");
+    }
+    return new Config(v.get(Setting.HOST), port, dataDir, home,
+        Optional.of(v.get(Setting.API_KEY)).filter(s -> !s.isBlank()),
+        Optional.of(v.get(Setting.API_KEY_FILE)).filter(s -> !s.isBlank()).map(Path::of),
+        bool(v, Setting.GENERATE_API_KEY), new SandboxPolicy(mechanism, network, limits),
+        integer(v, Setting.UID, 1, Integer.MAX_VALUE), exec, files, maxRequest, maxUpload);
+  }
+
+  static Optional<Setting> byName(String name) {
+    for (Setting setting : Setting.values()) {
+      if (setting.name.equals(name)) {
+        return Optional.of(setting);
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static String fromEnv(Setting setting, Map<String, String> env) {
+    for (String name : setting.env) {
+      String value = env.get(name);
+      if (value != null && !value.isBlank()) {
+        return value;
+      }
+    }
+    return null;
+  }
+
+  private static String first(String a, String b) {
+    return a != null ? a : b;
+  }
+
+  private static int integer(Map<Setting, String> v, Setting s, int min, int max) {
+    try {
+      int value = Integer.parseInt(v.get(s).trim());
+      if (value < min || value > max) {
+        throw new Invalid("--" + s.name + " must be between " + min + " and " + max + ", got " + value);
+      }
+      return value;
+    } catch (NumberFormatException e) {
+      throw new Invalid("--" + s.name + " must be an integer, got '" + v.get(s) + "'");
+    }
+  }
+
+  private static double decimal(Map<Setting, String> v, Setting s) {
+    try {
+      double value = Double.parseDouble(v.get(s).trim());
+      if (!(value >= 0 && value <= 1024)) {
+        throw new Invalid("--" + s.name + " must be between 0 and 1024");
+      }
+      return value;
+    } catch (NumberFormatException e) {
+      throw new Invalid("--" + s.name + " must be a number, got '" + v.get(s) + "'");
+    }
+  }
+
+  private static boolean bool(Map<Setting, String> v, Setting s) {
+    return switch (v.get(s).trim().toLowerCase(Locale.ROOT)) {
+      case "true", "yes", "1", "on" -> true;
+      case "false", "no", "0", "off" -> false;
+      default -> throw new Invalid("--" + s.name + " must be true or false, got '" + v.get(s) + "'");
+    };
+  }
+
+  private static <E extends Enum<E>> E choice(Map<Setting, String> v, Setting s, Class<E> type) {
+    try {
+      return Enum.valueOf(type, v.get(s).trim().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new Invalid("--" + s.name + " must be one of " + java.util.Arrays.toString(type.getEnumConstants()).toLowerCase(Locale.ROOT)
+          + ", got '" + v.get(s) + "'");
+    }
+  }
+
+  /** Sizes like 512, 64k, 512m, 2g (binary units). */
+  static long bytes(Map<Setting, String> v, Setting s) {
+    String raw = v.get(s).trim().toLowerCase(Locale.ROOT);
+    try {
+      long unit = 1;
+      char last = raw.isEmpty() ? ' ' : raw.charAt(raw.length() - 1);
+      switch (last) {
+        case 'k' -> unit = 1L << 10;
+        case 'm' -> unit = 1L << 20;
+        case 'g' -> unit = 1L << 30;
+        default -> { }
+      }
+      String number = unit == 1 ? raw : raw.substring(0, raw.length() - 1);
+      long value = Long.parseLong(number.trim());
+      if (value < 0 || value > (Long.MAX_VALUE / unit)) {
+        throw new NumberFormatException();
+      }
+      return value * unit;
+    } catch (NumberFormatException e) {
+      throw new Invalid("--" + s.name + " must be a size such as 512m or 2g, got '" + v.get(s) + "'");
+    }
+  }
+}

@@ -1,0 +1,118 @@
+package dev.sandcastle.app;
+
+import dev.sandcastle.api.ApiSettings;
+import dev.sandcastle.api.WorkspaceApi;
+import dev.sandcastle.core.sandbox.Cgroups;
+import dev.sandcastle.core.sandbox.Sandbox;
+import dev.sandcastle.core.sandbox.SandboxPolicy;
+import dev.sandcastle.core.workspace.Workspace;
+import dev.sandcastle.core.workspace.WorkspaceSettings;
+import io.javalin.Javalin;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Wiring: the one place that builds the object graph of a server from its {@link Config}. */
+final class Server implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Server.class);
+
+  private final Workspace workspace;
+  private final Javalin app;
+
+  private Server(Workspace workspace, Javalin app) {
+    this.workspace = workspace;
+    this.app = app;
+  }
+
+  /** Builds and starts a server; the caller closes it. */
+  static Server start(Config config, PrintWriter out) {
+    checkSandboxTools(config);
+    String apiKey = ApiKeys.resolve(config, out);
+    Cgroups cgroups = Cgroups.detect();
+    if (!cgroups.available()) {
+      log.warn("{}: memory, process and CPU limits are NOT enforced", cgroups.describe());
+    }
+    boolean root = Sandbox.currentUid() == 0;
+    int uid = root ? config.uid() : -1;
+    Workspace workspace = new Workspace(new WorkspaceSettings("default", config.workspaceHome(),
+        config.dataDir().resolve("state/default"), config.policy(), uid, uid, config.exec(), config.files()), cgroups);
+    Path uploads = config.dataDir().resolve("tmp");
+    try {
+      Files.createDirectories(uploads);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create " + uploads, e);
+    }
+    WorkspaceApi api = new WorkspaceApi(ctx -> workspace,
+        new ApiSettings(apiKey, config.maxRequestBytes(), config.maxUploadBytes(), uploads));
+    Javalin app = api.create(config.host(), config.port());
+    try {
+      app.start();
+    } catch (RuntimeException e) {
+      workspace.close();
+      throw new Config.Invalid("cannot listen on " + config.host() + ":" + config.port() + ": " + rootCause(e));
+    }
+    workspace.supervisor(); // start the sandbox now: fail fast, and the first command is quick
+    log.info("Sandcastle workspace API on http://{}:{} (sandbox {}, network {}, home {})", config.host(), app.port(),
+        config.policy().mechanism().name().toLowerCase(), config.policy().network().name().toLowerCase(), config.workspaceHome());
+    return new Server(workspace, app);
+  }
+
+  static int run(Config config, PrintWriter out, PrintWriter err) {
+    Server server;
+    try {
+      server = start(config, out);
+    } catch (Config.Invalid e) {
+      throw e;
+    } catch (RuntimeException e) {
+      err.println("sandcastle: cannot start: " + rootCause(e));
+      return 1;
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      server.close();
+      stopped.countDown();
+    }));
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return 0;
+  }
+
+  int port() {
+    return app.port();
+  }
+
+  Workspace workspace() {
+    return workspace;
+  }
+
+  @Override
+  public void close() {
+    app.stop();
+    workspace.close();
+  }
+
+  private static void checkSandboxTools(Config config) {
+    if (config.policy().mechanism() == SandboxPolicy.Mechanism.BWRAP && !Files.isExecutable(Path.of("/usr/bin/bwrap"))) {
+      throw new Config.Invalid("--sandbox bwrap needs bubblewrap: install it (apt-get install bubblewrap) or run with --sandbox none inside a container");
+    }
+    if (!Files.isExecutable(Path.of("/usr/bin/python3"))) {
+      throw new Config.Invalid("the workspace supervisor needs /usr/bin/python3 (apt-get install python3)");
+    }
+  }
+
+  private static String rootCause(Throwable e) {
+    Throwable cause = e;
+    while (cause.getCause() != null && cause.getCause() != cause) {
+      cause = cause.getCause();
+    }
+    return cause.getMessage() == null ? cause.toString() : cause.getMessage();
+  }
+}

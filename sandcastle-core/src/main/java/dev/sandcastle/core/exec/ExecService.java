@@ -1,0 +1,205 @@
+package dev.sandcastle.core.exec;
+
+import dev.sandcastle.core.errors.BadRequest;
+import dev.sandcastle.core.errors.NotFound;
+import dev.sandcastle.core.errors.QuotaExceeded;
+import dev.sandcastle.core.sandbox.Supervisor;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+
+/**
+ * Commands of one workspace: started in the background in the workspace's sandbox, each with an
+ * id, bounded output and an optional wall-clock timeout; kept for a retention period after they
+ * end, then forgotten with their logs.
+ */
+public final class ExecService implements AutoCloseable {
+  private static final int SIGTERM = 15;
+  private static final int SIGKILL = 9;
+  private static final Duration KILL_GRACE = Duration.ofSeconds(3);
+
+  private final Supplier<Supervisor> supervisor;
+  private final LongSupplier oomKills;
+  private final ExecSettings settings;
+  private final Path hostLogs;
+  private final String viewLogs;
+  private final Map<String, Execution> executions = new ConcurrentHashMap<>();
+  private final ScheduledExecutorService timer;
+  private final SecureRandom random = new SecureRandom();
+
+  /**
+   * @param supervisor gives the workspace's running supervisor, starting it when needed
+   * @param oomKills the workspace cgroup's OOM-kill counter
+   * @param hostLogs where logs are written; {@code viewLogs} is the same directory as commands see it
+   */
+  public ExecService(Supplier<Supervisor> supervisor, LongSupplier oomKills, ExecSettings settings, Path hostLogs, String viewLogs) {
+    this.supervisor = supervisor;
+    this.oomKills = oomKills;
+    this.settings = settings;
+    this.hostLogs = hostLogs;
+    this.viewLogs = viewLogs;
+    this.timer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("exec-timer").daemon().factory());
+    timer.scheduleWithFixedDelay(this::sweep, 30, 30, TimeUnit.SECONDS);
+  }
+
+  /**
+   * What to run.
+   *
+   * @param argv the program, usually a shell with the command
+   * @param cwd working directory as commands see it (already checked)
+   * @param env complete environment
+   * @param timeout wall-clock limit; zero means the service default
+   */
+  public record Start(String command, List<String> argv, String cwd, Map<String, String> env, Duration timeout) {
+    public Start {
+      argv = List.copyOf(argv);
+      env = Map.copyOf(env);
+      if (timeout.isNegative()) {
+        throw new BadRequest("timeout must not be negative");
+      }
+    }
+  }
+
+  /** Starts a command; with a positive wait, blocks until it ends or the wait passes. */
+  public ExecutionView start(Start start, Duration wait, int tail) throws InterruptedException {
+    long running = executions.values().stream().filter(Execution::running).count();
+    if (running >= settings.maxRunning()) {
+      throw new QuotaExceeded("at most " + settings.maxRunning() + " commands may run at once; wait for some to finish or kill them");
+    }
+    String id = newId();
+    OutputLog log = new OutputLog(hostLogs.resolve(id + ".log"), settings.memoryCap(), settings.diskCap());
+    Execution execution = new Execution(id, start.command(), log, viewLogs + "/" + id + ".log", oomKills);
+    var spec = new dev.sandcastle.core.sandbox.SpawnSpec(start.argv(), start.cwd(), start.env());
+    Supervisor.Channel channel;
+    try {
+      channel = supervisor.get().spawn(spec, execution);
+    } catch (RuntimeException e) {
+      log.delete();
+      throw e;
+    }
+    execution.attach(channel);
+    executions.put(id, execution);
+    if (executions.size() > settings.maxFinished() + settings.maxRunning()) {
+      sweep();
+    }
+    Duration timeout = start.timeout().isZero() ? settings.defaultTimeout() : start.timeout();
+    if (!timeout.isZero()) {
+      timer.schedule(() -> expire(execution), timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+    if (!wait.isZero()) {
+      execution.await(wait);
+    }
+    return execution.view(0, tail);
+  }
+
+  /** The command's state and output from {@code offset}; with a wait, blocks until it ends or the wait passes. */
+  public ExecutionView status(String id, Duration wait, long offset, int tail) throws InterruptedException {
+    Execution execution = find(id);
+    if (!wait.isZero()) {
+      execution.await(wait);
+    }
+    return execution.view(offset, tail);
+  }
+
+  /** Writes text (escape sequences decoded) to the command's standard input. */
+  public void input(String id, String text) {
+    Execution execution = find(id);
+    if (!execution.running()) {
+      throw new BadRequest("process " + id + " has exited; it cannot take input");
+    }
+    execution.channel().write(Escapes.decode(text).getBytes(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * Stops the command's process group: SIGKILL when {@code force}, else SIGTERM, then SIGKILL if it
+   * is still running after a grace period. Returns once it has ended (or the grace periods passed).
+   */
+  public void kill(String id, boolean force) throws InterruptedException {
+    Execution execution = find(id);
+    if (!execution.running()) {
+      return;
+    }
+    execution.markKillRequested(false);
+    signal(execution, force ? SIGKILL : SIGTERM);
+    execution.await(KILL_GRACE);
+    if (execution.running()) {
+      signal(execution, SIGKILL);
+      execution.await(KILL_GRACE);
+    }
+  }
+
+  public List<ExecutionSummary> list() {
+    return executions.values().stream()
+        .sorted(Comparator.comparing(Execution::id))
+        .map(Execution::summary)
+        .toList();
+  }
+
+  /** Forgets finished commands past the retention period or beyond the count limit, with their logs. */
+  void sweep() {
+    Instant cutoff = Instant.now().minus(settings.retention());
+    List<Execution> finished = executions.values().stream()
+        .filter(e -> e.finishedAt() != null)
+        .sorted(Comparator.comparing(Execution::finishedAt))
+        .toList();
+    int excess = finished.size() - settings.maxFinished();
+    for (Execution execution : finished) {
+      if (excess-- > 0 || execution.finishedAt().isBefore(cutoff)) {
+        executions.remove(execution.id());
+        execution.deleteLog();
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    timer.shutdownNow();
+  }
+
+  private void expire(Execution execution) {
+    if (!execution.running()) {
+      return;
+    }
+    execution.markKillRequested(true);
+    signal(execution, SIGTERM);
+    timer.schedule(() -> {
+      if (execution.running()) {
+        signal(execution, SIGKILL);
+      }
+    }, KILL_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private static void signal(Execution execution, int signal) {
+    try {
+      execution.channel().signal(signal, true);
+    } catch (RuntimeException e) {
+      // the supervisor is gone, and the process with it
+    }
+  }
+
+  private Execution find(String id) {
+    Execution execution = executions.get(id);
+    if (execution == null) {
+      throw new NotFound("no process with id " + id);
+    }
+    return execution;
+  }
+
+  private String newId() {
+    byte[] bytes = new byte[6];
+    random.nextBytes(bytes);
+    return HexFormat.of().formatHex(bytes);
+  }
+}

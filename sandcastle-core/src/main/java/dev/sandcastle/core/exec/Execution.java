@@ -1,0 +1,177 @@
+package dev.sandcastle.core.exec;
+
+import dev.sandcastle.core.sandbox.ChannelListener;
+import dev.sandcastle.core.sandbox.Supervisor;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
+
+/**
+ * One command: its state, its bounded output, and the channel to its process. Written by the
+ * supervisor's reader thread (as a {@link ChannelListener}), read by request threads; one lock
+ * guards both, and waiting requests park on a condition (cheap on virtual threads).
+ */
+final class Execution implements ChannelListener {
+  private final String id;
+  private final String command;
+  private final String logPath;
+  private final OutputLog output;
+  private final LongSupplier oomKills;
+  private final long oomKillsAtStart;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition changed = lock.newCondition();
+  private Supervisor.Channel channel;
+  private ExecStatus status = ExecStatus.RUNNING;
+  private Integer exitCode;
+  private Instant finishedAt;
+  private boolean killRequested;
+  private boolean timedOut;
+
+  Execution(String id, String command, OutputLog output, String logPath, LongSupplier oomKills) {
+    this.id = id;
+    this.command = command;
+    this.output = output;
+    this.logPath = logPath;
+    this.oomKills = oomKills;
+    this.oomKillsAtStart = oomKills.getAsLong();
+  }
+
+  String id() {
+    return id;
+  }
+
+  void attach(Supervisor.Channel channel) {
+    lock.lock();
+    try {
+      this.channel = channel;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  Supervisor.Channel channel() {
+    return channel;
+  }
+
+  boolean running() {
+    lock.lock();
+    try {
+      return status == ExecStatus.RUNNING;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** When it finished, or null while running. */
+  Instant finishedAt() {
+    lock.lock();
+    try {
+      return finishedAt;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  void markKillRequested(boolean timeout) {
+    lock.lock();
+    try {
+      if (status == ExecStatus.RUNNING) {
+        killRequested = true;
+        timedOut |= timeout;
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Blocks until the command ends or the wait passes. */
+  void await(Duration wait) throws InterruptedException {
+    long remaining = wait.toNanos();
+    lock.lock();
+    try {
+      while (status == ExecStatus.RUNNING && remaining > 0) {
+        remaining = changed.awaitNanos(remaining);
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  ExecutionView view(long offset, int tail) {
+    lock.lock();
+    try {
+      OutputLog.Slice slice = output.slice(offset, tail);
+      return new ExecutionView(id, command, status.wire(), exitCode, slice.entries(), slice.truncated(), slice.nextOffset(), logPath);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  ExecutionSummary summary() {
+    lock.lock();
+    try {
+      return new ExecutionSummary(id, command, status.wire(), exitCode, logPath);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  void deleteLog() {
+    lock.lock();
+    try {
+      output.delete();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public void output(boolean stderr, byte[] data) {
+    lock.lock();
+    try {
+      output.append(stderr, data);
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public void exited(int code, int signal) {
+    long oomNow = oomKills.getAsLong();
+    lock.lock();
+    try {
+      if (status != ExecStatus.RUNNING) {
+        return;
+      }
+      boolean killedBySigkill = signal == 9 || code == 137;
+      if (timedOut) {
+        status = ExecStatus.TIMED_OUT;
+      } else if (killedBySigkill && oomNow > oomKillsAtStart) {
+        status = ExecStatus.OOM;
+      } else if (killRequested) {
+        status = ExecStatus.KILLED;
+      } else {
+        status = ExecStatus.DONE;
+      }
+      exitCode = code;
+      finishedAt = Instant.now();
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public void closed() {
+    lock.lock();
+    try {
+      output.finish();
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+}

@@ -1,0 +1,179 @@
+package dev.sandcastle.core.sandbox;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Starts a workspace's supervisor, confined as the policy says: inside its cgroup (the launcher
+ * writes itself into the group before it execs anything, so every descendant is counted), as the
+ * workspace's unprivileged uid (when the server runs as root), and, with {@code BWRAP}, in its own
+ * PID, IPC, UTS, mount, user and (by default) network namespaces with the system read-only and
+ * only the workspace home writable.
+ */
+public final class Sandbox {
+  /** Where the home appears inside a bubblewrap sandbox. */
+  public static final String SANDBOX_HOME = "/home/user";
+
+  private static final String SANDBOX_RUNTIME = "/run/sandcastle";
+  private static final String PYTHON = Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
+
+  private final SandboxPolicy policy;
+  private final Path hostHome;
+  private final Path runtimeDir;
+  private final Path hostLogs;
+  private final int uid;
+  private final int gid;
+
+  /**
+   * @param hostHome the workspace's home directory on the host
+   * @param runtimeDir a server-owned directory for the supervisor script and account files
+   * @param hostLogs a server-owned directory of command logs, shown read-only in the sandbox
+   * @param uid the uid the workspace runs as, or -1 to keep the server's
+   */
+  public Sandbox(SandboxPolicy policy, Path hostHome, Path runtimeDir, Path hostLogs, int uid, int gid) {
+    this.policy = policy;
+    this.hostHome = hostHome.toAbsolutePath();
+    this.runtimeDir = runtimeDir.toAbsolutePath();
+    this.hostLogs = hostLogs.toAbsolutePath();
+    this.uid = uid;
+    this.gid = gid;
+  }
+
+  public SandboxPolicy policy() {
+    return policy;
+  }
+
+  /** The home directory as commands see it. */
+  public String home() {
+    return bwrap() ? SANDBOX_HOME : hostHome.toString();
+  }
+
+  /** The command-log directory as commands see it. */
+  public String logs() {
+    return bwrap() ? SANDBOX_RUNTIME + "/logs" : hostLogs.toString();
+  }
+
+  /** The login name commands see. */
+  public String user() {
+    return "user";
+  }
+
+  /** Starts the supervisor inside a new sandbox, in the given cgroup. */
+  public Supervisor start(Cgroup cgroup, String name) {
+    installRuntime();
+    List<String> inner = List.of(PYTHON, "-I", "-S", "-u", script());
+    Map<String, String> env = Map.of("PATH", "/usr/local/bin:/usr/bin:/bin", "LANG", "C.UTF-8");
+    return Supervisor.start(launch(cgroup, inner), env, name);
+  }
+
+  /** The full command line that runs {@code inner} in a fresh sandbox (also used by the benchmark). */
+  public List<String> launch(Cgroup cgroup, List<String> inner) {
+    List<String> command = new ArrayList<>();
+    List<Path> procs = cgroup.procsFiles();
+    if (!procs.isEmpty()) {
+      command.addAll(List.of("/bin/sh", "-c",
+          "n=$1; shift; while [ \"$n\" -gt 0 ]; do echo $$ > \"$1\" || exit 111; shift; n=$((n-1)); done; exec \"$@\"",
+          "sandcastle-launch", Integer.toString(procs.size())));
+      procs.forEach(p -> command.add(p.toString()));
+    }
+    if (uid >= 0 && uid != currentUid()) {
+      command.addAll(List.of("setpriv", "--reuid=" + uid, "--regid=" + gid, "--clear-groups", "--"));
+    }
+    if (bwrap()) {
+      command.addAll(bwrapArgs());
+    }
+    command.addAll(inner);
+    return command;
+  }
+
+  private boolean bwrap() {
+    return policy.mechanism() == SandboxPolicy.Mechanism.BWRAP;
+  }
+
+  private String script() {
+    return bwrap() ? SANDBOX_RUNTIME + "/supervisor.py" : runtimeDir.resolve("supervisor.py").toString();
+  }
+
+  private List<String> bwrapArgs() {
+    int id = uid >= 0 ? uid : currentUid();
+    int group = gid >= 0 ? gid : id;
+    List<String> args = new ArrayList<>(List.of(
+        "bwrap", "--unshare-user", "--uid", Integer.toString(id), "--gid", Integer.toString(group),
+        "--disable-userns", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+        "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--hostname", "sandcastle",
+        "--ro-bind", "/usr", "/usr"));
+    if (policy.network() == SandboxPolicy.Network.NONE) {
+      args.add("--unshare-net");
+    }
+    for (String dir : List.of("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")) {
+      Path path = Path.of(dir);
+      if (Files.isSymbolicLink(path)) {
+        try {
+          args.addAll(List.of("--symlink", Files.readSymbolicLink(path).toString(), dir));
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      } else if (Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
+        args.addAll(List.of("--ro-bind", dir, dir));
+      }
+    }
+    args.addAll(List.of(
+        "--ro-bind", "/etc", "/etc",
+        "--ro-bind", runtimeDir.resolve("passwd").toString(), "/etc/passwd",
+        "--ro-bind", runtimeDir.resolve("group").toString(), "/etc/group",
+        "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/var/tmp", "--tmpfs", "/run",
+        "--ro-bind", runtimeDir.resolve("supervisor.py").toString(), SANDBOX_RUNTIME + "/supervisor.py",
+        "--ro-bind", hostLogs.toString(), SANDBOX_RUNTIME + "/logs",
+        "--bind", hostHome.toString(), SANDBOX_HOME,
+        "--chdir", SANDBOX_HOME));
+    return args;
+  }
+
+  /** Writes the supervisor script and the sandbox's account files (idempotent). */
+  private void installRuntime() {
+    int id = uid >= 0 ? uid : currentUid();
+    int group = gid >= 0 ? gid : id;
+    try {
+      Files.createDirectories(runtimeDir);
+      Files.createDirectories(hostLogs);
+      try (InputStream script = Sandbox.class.getResourceAsStream("supervisor.py")) {
+        if (script == null) {
+          throw new IllegalStateException("supervisor.py missing from the jar");
+        }
+        writeIfChanged(runtimeDir.resolve("supervisor.py"), script.readAllBytes());
+      }
+      writeIfChanged(runtimeDir.resolve("passwd"), ("root:x:0:0:root:/root:/usr/sbin/nologin\n"
+          + "user:x:" + id + ":" + group + ":Sandcastle user:" + SANDBOX_HOME + ":/bin/bash\n"
+          + "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n").getBytes());
+      writeIfChanged(runtimeDir.resolve("group"), ("root:x:0:\nuser:x:" + group + ":\nnogroup:x:65534:\n").getBytes());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot prepare the sandbox runtime in " + runtimeDir, e);
+    }
+  }
+
+  private static void writeIfChanged(Path file, byte[] content) throws IOException {
+    if (Files.exists(file) && java.util.Arrays.equals(Files.readAllBytes(file), content)) {
+      return;
+    }
+    Path temp = Files.createTempFile(file.getParent(), ".tmp", null);
+    Files.write(temp, content);
+    temp.toFile().setReadable(true, false);
+    Files.move(temp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  /** The uid of this server process. */
+  public static int currentUid() {
+    try {
+      return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+    } catch (IOException | UnsupportedOperationException e) {
+      return -1;
+    }
+  }
+}

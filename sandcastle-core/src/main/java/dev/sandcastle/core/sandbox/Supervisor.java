@@ -1,0 +1,314 @@
+package dev.sandcastle.core.sandbox;
+
+import dev.sandcastle.core.errors.QuotaExceeded;
+import dev.sandcastle.core.errors.Unavailable;
+import java.io.BufferedInputStream;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The server's end of the channel to the supervisor process that lives inside a workspace
+ * sandbox (see {@code supervisor.py} for the frame format). One platform thread reads the
+ * supervisor's events and hands them to the {@link ChannelListener} of each process; writes are
+ * serialised by a lock, one frame per write.
+ */
+public final class Supervisor implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Supervisor.class);
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+  private static final int MAX_FRAME = 16 << 20;
+  private static final Duration SPAWN_TIMEOUT = Duration.ofSeconds(15);
+
+  private final Process process;
+  private final OutputStream out;
+  private final ReentrantLock writeLock = new ReentrantLock();
+  private final Map<Integer, Pending> channels = new ConcurrentHashMap<>();
+  private final AtomicInteger nextId = new AtomicInteger(1);
+  private final CountDownLatch ready = new CountDownLatch(1);
+  private final Map<Long, CountDownLatch> pings = new ConcurrentHashMap<>();
+  private volatile boolean alive = true;
+
+  private Supervisor(Process process) {
+    this.process = process;
+    this.out = process.getOutputStream();
+  }
+
+  /**
+   * Starts the supervisor with this command line and waits until it reports ready.
+   *
+   * @throws Unavailable when it does not start within the timeout
+   */
+  static Supervisor start(List<String> command, Map<String, String> env, String name) {
+    ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT);
+    builder.environment().clear();
+    builder.environment().putAll(env);
+    Process process;
+    try {
+      process = builder.start();
+    } catch (IOException e) {
+      throw new Unavailable("cannot start the workspace sandbox: " + e.getMessage(), e);
+    }
+    Supervisor supervisor = new Supervisor(process);
+    Thread.ofPlatform().name("supervisor-" + name).daemon().start(supervisor::readLoop);
+    try {
+      if (!supervisor.ready.await(10, TimeUnit.SECONDS) || !supervisor.alive) {
+        supervisor.close();
+        throw new Unavailable("the workspace sandbox did not start; see the server log");
+      }
+    } catch (InterruptedException e) {
+      supervisor.close();
+      Thread.currentThread().interrupt();
+      throw new Unavailable("interrupted while starting the workspace sandbox");
+    }
+    return supervisor;
+  }
+
+  public boolean alive() {
+    return alive;
+  }
+
+  /** The host pid of the process that was started (bwrap, or the supervisor itself). */
+  public long pid() {
+    return process.pid();
+  }
+
+  /**
+   * Starts a process and waits until it runs.
+   *
+   * @throws QuotaExceeded when the workspace's process limit is reached
+   * @throws Unavailable when the supervisor is gone or does not answer
+   * @throws dev.sandcastle.core.errors.BadRequest when the program cannot be started
+   */
+  public Channel spawn(SpawnSpec spec, ChannelListener listener) {
+    int id = nextId.getAndIncrement();
+    Pending pending = new Pending(listener);
+    channels.put(id, pending);
+    Map<String, Object> request = new LinkedHashMap<>();
+    request.put("argv", spec.argv());
+    request.put("cwd", spec.cwd());
+    request.put("env", spec.env());
+    send('S', id, JSON.writeValueAsBytes(request));
+    try {
+      if (!pending.started.await(SPAWN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+        channels.remove(id);
+        throw new Unavailable("the workspace did not start the process in time");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new Unavailable("interrupted while starting a process");
+    }
+    if (pending.error != null) {
+      channels.remove(id);
+      if (pending.errno == 11) {
+        throw new QuotaExceeded("the workspace's process limit is reached; kill some processes and retry");
+      }
+      if (!alive) {
+        throw new Unavailable("the workspace sandbox stopped");
+      }
+      throw new dev.sandcastle.core.errors.BadRequest("cannot start the process: " + pending.error);
+    }
+    return new Channel(id, pending.pid);
+  }
+
+  /** Round trip through the supervisor; for health checks and the benchmark. */
+  public boolean ping(Duration timeout) {
+    long token = System.nanoTime();
+    CountDownLatch latch = new CountDownLatch(1);
+    pings.put(token, latch);
+    try {
+      send('P', 0, ByteBuffer.allocate(8).putLong(token).array());
+      return latch.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (Unavailable e) {
+      return false;
+    } finally {
+      pings.remove(token);
+    }
+  }
+
+  /** Ends the supervisor; the sandbox and everything in it die with it. */
+  @Override
+  public void close() {
+    alive = false;
+    try {
+      out.close();
+    } catch (IOException ignored) {
+      // already gone
+    }
+    process.descendants().forEach(ProcessHandle::destroyForcibly);
+    process.destroyForcibly();
+  }
+
+  /** One running process inside the sandbox. */
+  public final class Channel {
+    private final int id;
+    private final long pid;
+
+    private Channel(int id, long pid) {
+      this.id = id;
+      this.pid = pid;
+    }
+
+    /** The process id as the sandbox sees it. */
+    public long pid() {
+      return pid;
+    }
+
+    public void write(byte[] data) {
+      send('I', id, data);
+    }
+
+    public void closeInput() {
+      send('E', id, new byte[0]);
+    }
+
+    /** Sends a signal to the process, or to its whole process group. */
+    public void signal(int signal, boolean group) {
+      send('K', id, ("{\"sig\":" + signal + ",\"group\":" + group + "}").getBytes(StandardCharsets.US_ASCII));
+    }
+  }
+
+  private static final class Pending {
+    final ChannelListener listener;
+    final CountDownLatch started = new CountDownLatch(1);
+    volatile long pid;
+    volatile String error;
+    volatile int errno;
+    boolean exited;
+
+    Pending(ChannelListener listener) {
+      this.listener = listener;
+    }
+  }
+
+  private void send(char kind, int id, byte[] payload) {
+    if (!alive) {
+      throw new Unavailable("the workspace sandbox stopped");
+    }
+    byte[] frame = new byte[9 + payload.length];
+    ByteBuffer.wrap(frame).putInt(payload.length).put((byte) kind).putInt(id).put(payload);
+    writeLock.lock();
+    try {
+      out.write(frame);
+      out.flush();
+    } catch (IOException e) {
+      alive = false;
+      throw new Unavailable("the workspace sandbox stopped");
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  private void readLoop() {
+    try (DataInputStream in = new DataInputStream(new BufferedInputStream(process.getInputStream(), 1 << 16))) {
+      while (true) {
+        int length = in.readInt();
+        int kind = in.readUnsignedByte();
+        int id = in.readInt();
+        if (length < 0 || length > MAX_FRAME) {
+          throw new IOException("bad frame length " + length);
+        }
+        byte[] payload = in.readNBytes(length);
+        if (payload.length < length) {
+          throw new EOFException();
+        }
+        dispatch((char) kind, id, payload);
+      }
+    } catch (EOFException e) {
+      log.debug("supervisor {} ended", process.pid());
+    } catch (IOException | RuntimeException e) {
+      log.warn("supervisor {} failed: {}", process.pid(), e.toString());
+    } finally {
+      alive = false;
+      ready.countDown();
+      process.destroyForcibly();
+      for (var entry : channels.entrySet()) {
+        Pending pending = entry.getValue();
+        if (pending.started.getCount() > 0) {
+          pending.error = "the workspace sandbox stopped";
+          pending.started.countDown();
+        } else {
+          if (!pending.exited) {
+            safely(() -> pending.listener.exited(137, 9));
+          }
+          safely(pending.listener::closed);
+        }
+      }
+      channels.clear();
+    }
+  }
+
+  private void dispatch(char kind, int id, byte[] payload) {
+    switch (kind) {
+      case 'R' -> ready.countDown();
+      case 'p' -> {
+        if (payload.length == 8) {
+          CountDownLatch latch = pings.get(ByteBuffer.wrap(payload).getLong());
+          if (latch != null) {
+            latch.countDown();
+          }
+        }
+      }
+      default -> {
+        Pending pending = channels.get(id);
+        if (pending == null) {
+          return;
+        }
+        switch (kind) {
+          case 's' -> {
+            pending.pid = json(payload).path("pid").asLong();
+            pending.started.countDown();
+          }
+          case 'f' -> {
+            JsonNode node = json(payload);
+            pending.errno = node.path("errno").asInt();
+            pending.error = node.path("error").asString("unknown error");
+            pending.started.countDown();
+          }
+          case 'o' -> safely(() -> pending.listener.output(false, payload));
+          case 'e' -> safely(() -> pending.listener.output(true, payload));
+          case 'x' -> {
+            JsonNode node = json(payload);
+            pending.exited = true;
+            safely(() -> pending.listener.exited(node.path("code").asInt(), node.path("signal").asInt()));
+          }
+          case 'c' -> {
+            channels.remove(id);
+            safely(pending.listener::closed);
+          }
+          default -> log.warn("unknown supervisor event {}", kind);
+        }
+      }
+    }
+  }
+
+  private static JsonNode json(byte[] payload) {
+    return JSON.readTree(payload);
+  }
+
+  private static void safely(Runnable callback) {
+    try {
+      callback.run();
+    } catch (RuntimeException e) {
+      log.error("listener failed", e);
+    }
+  }
+}

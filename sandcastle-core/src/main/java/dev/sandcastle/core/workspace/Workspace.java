@@ -1,0 +1,217 @@
+package dev.sandcastle.core.workspace;
+
+import dev.sandcastle.core.errors.BadRequest;
+import dev.sandcastle.core.exec.ExecService;
+import dev.sandcastle.core.exec.ExecutionView;
+import dev.sandcastle.core.files.Owner;
+import dev.sandcastle.core.files.WorkspaceFiles;
+import dev.sandcastle.core.sandbox.Cgroup;
+import dev.sandcastle.core.sandbox.Cgroups;
+import dev.sandcastle.core.sandbox.Sandbox;
+import dev.sandcastle.core.sandbox.SandboxPolicy;
+import dev.sandcastle.core.sandbox.Supervisor;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One tenant's small machine: a home directory, a long-lived sandbox whose supervisor starts every
+ * command (so commands share {@code /tmp}, background jobs and a process tree), the limits of its
+ * cgroup, its command service, its file operations and the current directory of each chat session.
+ *
+ * <p>The sandbox starts on first use and again, with a fresh process tree, after it died.
+ */
+public final class Workspace implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Workspace.class);
+  private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
+  private static final int MAX_SESSIONS = 10_000;
+  private static final String SHELL = Files.isExecutable(Path.of("/bin/bash")) ? "/bin/bash" : "/bin/sh";
+
+  private final WorkspaceSettings settings;
+  private final Sandbox sandbox;
+  private final Cgroup cgroup;
+  private final ExecService exec;
+  private final WorkspaceFiles files;
+  private final Map<String, String> sessionCwds = new ConcurrentHashMap<>();
+  private final ReentrantLock startLock = new ReentrantLock();
+  private volatile Supervisor supervisor;
+  private volatile boolean closed;
+
+  public Workspace(WorkspaceSettings settings, Cgroups cgroups) {
+    this.settings = settings;
+    Path logs = settings.stateDir().resolve("logs");
+    prepareDirectories(settings, logs);
+    this.sandbox = new Sandbox(settings.policy(), settings.home(), settings.stateDir().resolve("runtime"), logs, settings.uid(), settings.gid());
+    this.cgroup = cgroups.create("ws-" + settings.name(), settings.policy().limits());
+    this.exec = new ExecService(this::supervisor, cgroup::oomKills, settings.exec(), logs, sandbox.logs());
+    Owner owner = settings.uid() >= 0 && Sandbox.currentUid() == 0 ? new Owner(settings.uid(), settings.gid()) : Owner.NONE;
+    this.files = new WorkspaceFiles(settings.home(), sandbox.home(), owner, settings.files());
+  }
+
+  public String name() {
+    return settings.name();
+  }
+
+  public ExecService exec() {
+    return exec;
+  }
+
+  public WorkspaceFiles files() {
+    return files;
+  }
+
+  /** The home directory as commands and file operations name it. */
+  public String home() {
+    return sandbox.home();
+  }
+
+  public SandboxPolicy policy() {
+    return settings.policy();
+  }
+
+  /** The limits and confinement, in words, for the system prompt. */
+  public String limitsDescription() {
+    return cgroup.describe();
+  }
+
+  public String shell() {
+    return SHELL;
+  }
+
+  /** The current directory of a chat session (home when the session has none). */
+  public String cwd(Optional<String> session) {
+    return session.map(sessionCwds::get).orElse(home());
+  }
+
+  /** Changes a session's current directory; returns it as a view path. */
+  public String changeCwd(Optional<String> session, String path) {
+    String dir = files.directory(path, cwd(session));
+    String key = session.orElseThrow(() -> new BadRequest("changing the directory needs an X-Session-Id header"));
+    if (sessionCwds.size() >= MAX_SESSIONS && !sessionCwds.containsKey(key)) {
+      sessionCwds.clear(); // a crude bound: sessions fall back to home
+    }
+    sessionCwds.put(key, dir);
+    return dir;
+  }
+
+  /**
+   * Runs a shell command in the background.
+   *
+   * @param cwd the request's directory, else the session's, else home
+   */
+  public ExecutionView run(String command, Optional<String> cwd, Map<String, String> env, Duration timeout,
+      Optional<String> session, Duration wait, int tail) throws InterruptedException {
+    if (command == null || command.isBlank()) {
+      throw new BadRequest("command must not be empty");
+    }
+    if (command.indexOf('\0') >= 0) {
+      throw new BadRequest("command must not contain NUL bytes");
+    }
+    String sessionCwd = cwd(session);
+    String dir = files.directory(cwd.orElse(sessionCwd), sessionCwd);
+    return exec.start(new ExecService.Start(command, List.of(SHELL, "-c", command), dir, environment(env), timeout), wait, tail);
+  }
+
+  /** The environment every command gets: a fixed minimal set plus the request's variables. */
+  Map<String, String> environment(Map<String, String> extra) {
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put("HOME", home());
+    env.put("USER", sandbox.user());
+    env.put("LOGNAME", sandbox.user());
+    env.put("SHELL", SHELL);
+    env.put("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin");
+    env.put("LANG", "C.UTF-8");
+    env.put("TERM", "dumb");
+    env.put("PYTHONUNBUFFERED", "1");
+    env.put("MPLBACKEND", "Agg");
+    for (var entry : extra.entrySet()) {
+      if (!ENV_NAME.matcher(entry.getKey()).matches()) {
+        throw new BadRequest("invalid environment variable name: " + entry.getKey());
+      }
+      if (entry.getValue() == null || entry.getValue().indexOf('\0') >= 0 || entry.getValue().length() > 32_768) {
+        throw new BadRequest("invalid value for environment variable " + entry.getKey());
+      }
+      env.put(entry.getKey(), entry.getValue());
+    }
+    return env;
+  }
+
+  /** The running supervisor, started (or restarted after it died) on demand. */
+  public Supervisor supervisor() {
+    Supervisor current = supervisor;
+    if (current != null && current.alive()) {
+      return current;
+    }
+    startLock.lock();
+    try {
+      if (closed) {
+        throw new dev.sandcastle.core.errors.Unavailable("the workspace is shut down");
+      }
+      current = supervisor;
+      if (current == null || !current.alive()) {
+        if (current != null) {
+          log.warn("workspace {}: sandbox ended; starting a fresh one", settings.name());
+          current.close();
+        }
+        cgroup.killAll(); // orphans of the previous sandbox
+        long started = System.nanoTime();
+        current = sandbox.start(cgroup, settings.name());
+        log.info("workspace {}: sandbox started in {} ms ({}, network {}, {})", settings.name(),
+            (System.nanoTime() - started) / 1_000_000, settings.policy().mechanism(), settings.policy().network(), cgroup.describe());
+        supervisor = current;
+      }
+      return current;
+    } finally {
+      startLock.unlock();
+    }
+  }
+
+  /** Stops every process of the workspace; files stay. */
+  public void stop() {
+    startLock.lock();
+    try {
+      if (supervisor != null) {
+        supervisor.close();
+        supervisor = null;
+      }
+      cgroup.killAll();
+    } finally {
+      startLock.unlock();
+    }
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    stop();
+    exec.close();
+    cgroup.close();
+  }
+
+  private static void prepareDirectories(WorkspaceSettings settings, Path logs) {
+    try {
+      Files.createDirectories(settings.home());
+      Files.createDirectories(logs);
+      Files.createDirectories(settings.stateDir().resolve("runtime"));
+      if (settings.uid() >= 0 && Sandbox.currentUid() == 0) {
+        Files.setAttribute(settings.home(), "unix:uid", settings.uid(), java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        Files.setAttribute(settings.home(), "unix:gid", settings.gid(), java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        Files.setPosixFilePermissions(settings.home(), PosixFilePermissions.fromString("rwx------"));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot prepare workspace directories under " + settings.home(), e);
+    }
+  }
+}
