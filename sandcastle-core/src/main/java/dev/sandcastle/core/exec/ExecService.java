@@ -38,6 +38,7 @@ public final class ExecService implements AutoCloseable {
   private final Map<String, Execution> executions = new ConcurrentHashMap<>();
   private final ScheduledExecutorService timer;
   private final SecureRandom random = new SecureRandom();
+  private final java.util.concurrent.atomic.AtomicInteger running = new java.util.concurrent.atomic.AtomicInteger();
 
   /**
    * @param supervisor gives the workspace's running supervisor, starting it when needed
@@ -74,18 +75,19 @@ public final class ExecService implements AutoCloseable {
 
   /** Starts a command; with a positive wait, blocks until it ends or the wait passes. */
   public ExecutionView start(Start start, Duration wait, int tail) throws InterruptedException {
-    long running = executions.values().stream().filter(Execution::running).count();
-    if (running >= settings.maxRunning()) {
+    if (running.get() >= settings.maxRunning()) {
       throw new QuotaExceeded("at most " + settings.maxRunning() + " commands may run at once; wait for some to finish or kill them");
     }
     String id = newId();
     OutputLog log = new OutputLog(hostLogs.resolve(id + ".log"), settings.memoryCap(), settings.diskCap());
-    Execution execution = new Execution(id, start.command(), log, viewLogs + "/" + id + ".log", oomKills);
+    Execution execution = new Execution(id, start.command(), log, viewLogs + "/" + id + ".log", oomKills, running::decrementAndGet);
     var spec = new dev.sandcastle.core.sandbox.SpawnSpec(start.argv(), start.cwd(), start.env());
     Supervisor.Channel channel;
+    running.incrementAndGet();
     try {
       channel = supervisor.get().spawn(spec, execution);
     } catch (RuntimeException e) {
+      running.decrementAndGet();
       log.delete();
       throw e;
     }
@@ -125,10 +127,14 @@ public final class ExecService implements AutoCloseable {
   /**
    * Stops the command's process group: SIGKILL when {@code force}, else SIGTERM, then SIGKILL if it
    * is still running after a grace period. Returns once it has ended (or the grace periods passed).
+   * A command that already ended still has its leftover process group signalled.
    */
   public void kill(String id, boolean force) throws InterruptedException {
     Execution execution = find(id);
     if (!execution.running()) {
+      // The command ended, but jobs it left in its process group (a fork bomb, a server started
+      // with &) may live on while they hold its output open: they go too.
+      signal(execution, force ? SIGKILL : SIGTERM);
       return;
     }
     execution.markKillRequested(false);

@@ -20,6 +20,7 @@ final class Execution implements ChannelListener {
   private final OutputLog output;
   private final LongSupplier oomKills;
   private final long oomKillsAtStart;
+  private final Runnable onEnd;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
   private Supervisor.Channel channel;
@@ -29,13 +30,15 @@ final class Execution implements ChannelListener {
   private boolean killRequested;
   private boolean timedOut;
 
-  Execution(String id, String command, OutputLog output, String logPath, LongSupplier oomKills) {
+  /** @param onEnd runs once, on the reader thread, when the command ends */
+  Execution(String id, String command, OutputLog output, String logPath, LongSupplier oomKills, Runnable onEnd) {
     this.id = id;
     this.command = command;
     this.output = output;
     this.logPath = logPath;
     this.oomKills = oomKills;
     this.oomKillsAtStart = oomKills.getAsLong();
+    this.onEnd = onEnd;
   }
 
   String id() {
@@ -162,6 +165,7 @@ final class Execution implements ChannelListener {
     } finally {
       lock.unlock();
     }
+    onEnd.run();
   }
 
   @Override

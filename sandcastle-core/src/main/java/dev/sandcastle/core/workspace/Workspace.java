@@ -200,12 +200,24 @@ public final class Workspace implements AutoCloseable {
     cgroup.close();
   }
 
+  /** The sandbox runs as another uid: it must be able to reach the directories it binds. */
+  private static void requireTraversable(Path dir) throws IOException {
+    for (Path p = dir; p != null; p = p.getParent()) {
+      if (!Files.getPosixFilePermissions(p).contains(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE)) {
+        throw new IllegalStateException("the workspace's unprivileged user cannot reach " + dir + " because " + p
+            + " is not world-searchable; choose a data directory outside it or run chmod o+x " + p);
+      }
+    }
+  }
+
   private static void prepareDirectories(WorkspaceSettings settings, Path logs) {
     try {
       Files.createDirectories(settings.home());
       Files.createDirectories(logs);
       Files.createDirectories(settings.stateDir().resolve("runtime"));
       if (settings.uid() >= 0 && Sandbox.currentUid() == 0) {
+        requireTraversable(settings.home().getParent());
+        requireTraversable(settings.stateDir());
         Files.setAttribute(settings.home(), "unix:uid", settings.uid(), java.nio.file.LinkOption.NOFOLLOW_LINKS);
         Files.setAttribute(settings.home(), "unix:gid", settings.gid(), java.nio.file.LinkOption.NOFOLLOW_LINKS);
         Files.setPosixFilePermissions(settings.home(), PosixFilePermissions.fromString("rwx------"));

@@ -1,0 +1,229 @@
+package dev.sandcastle.app.bench;
+
+import dev.sandcastle.core.sandbox.Cgroups;
+import dev.sandcastle.core.sandbox.Limits;
+import dev.sandcastle.core.sandbox.Sandbox;
+import dev.sandcastle.core.sandbox.SandboxPolicy;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * {@code sandcastle bench exec}: what a command costs through the API, next to its floors, all
+ * measured in one run on this machine. Prints figures; asserts nothing. The servers under test run
+ * as child processes of this one (same jar, same JVM flags as the launcher) so their memory can be
+ * read from /proc.
+ */
+public final class ExecBenchmark {
+  private static final String KEY = "bench-key-0123456789";
+  private static final String ECHO = "{\"command\":\"echo hi\"}";
+
+  private ExecBenchmark() {}
+
+  public static int run(String what, int seconds, PrintWriter out) {
+    if (!"exec".equals(what)) {
+      out.println("unknown benchmark '" + what + "'; available: exec");
+      return 2;
+    }
+    try {
+      new ExecBenchmark().exec(seconds, out);
+      return 0;
+    } catch (Exception e) {
+      out.println("benchmark failed: " + e);
+      return 1;
+    }
+  }
+
+  private void exec(int seconds, PrintWriter out) throws Exception {
+    out.printf("Sandcastle exec benchmark (%d cores; medians and percentiles of this run)%n", Runtime.getRuntime().availableProcessors());
+    Path temp = Files.createTempDirectory("sandcastle-bench",
+        java.nio.file.attribute.PosixFilePermissions.asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x")));
+    double[] direct = spawnFloor(List.of("/bin/true"), 300);
+    report(out, "floor: spawn /bin/true directly", direct);
+    Sandbox fresh = new Sandbox(new SandboxPolicy(SandboxPolicy.Mechanism.BWRAP, SandboxPolicy.Network.NONE, Limits.none()),
+        Files.createDirectories(temp.resolve("floor-home")), temp.resolve("floor-runtime"), Files.createDirectories(temp.resolve("floor-logs")), -1, -1);
+    prepareRuntime(temp.resolve("floor-runtime"));
+    double[] bwrap = spawnFloor(fresh.launch(Cgroups.detect().create("bench-floor", Limits.none()), List.of("/bin/true")), 150);
+    report(out, "floor: /bin/true in a fresh bubblewrap sandbox", bwrap);
+
+    for (String sandbox : List.of("bwrap", "none")) {
+      out.printf("%n--sandbox %s%n", sandbox);
+      try (ChildServer server = ChildServer.start(temp.resolve("data-" + sandbox), sandbox)) {
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(Executors.newVirtualThreadPerTaskExecutor()).build();
+        for (int i = 0; i < 200; i++) {
+          server.execute(client); // warm-up: JIT, connections
+        }
+        long rssStart = server.rssKiB();
+        double[] sequential = new double[1000];
+        for (int i = 0; i < sequential.length; i++) {
+          long t0 = System.nanoTime();
+          server.execute(client);
+          sequential[i] = (System.nanoTime() - t0) / 1e6;
+        }
+        report(out, "POST /execute?wait=5 'echo hi', sequential", sequential);
+        for (int clients : List.of(8, 32)) {
+          load(out, server, clients, seconds);
+        }
+        System.gc();
+        Thread.sleep(3000);
+        long rssEnd = server.rssKiB();
+        out.printf("  server RSS: %d MiB after warm-up, %d MiB after the load (%+d MiB)%n",
+            rssStart >> 10, rssEnd >> 10, (rssEnd - rssStart) >> 10);
+      }
+    }
+  }
+
+  private static void load(PrintWriter out, ChildServer server, int clients, int seconds) throws Exception {
+    AtomicLong errors = new AtomicLong();
+    double[][] perClient = new double[clients][];
+    long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+    HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+        .executor(Executors.newVirtualThreadPerTaskExecutor()).build();
+    List<Thread> threads = new ArrayList<>();
+    long started = System.nanoTime();
+    for (int c = 0; c < clients; c++) {
+      int index = c;
+      threads.add(Thread.ofVirtual().start(() -> {
+        double[] times = new double[1 << 17];
+        int n = 0;
+        while (System.nanoTime() < deadline && n < times.length) {
+          long t0 = System.nanoTime();
+          try {
+            if (!server.execute(client)) {
+              errors.incrementAndGet();
+            }
+          } catch (Exception e) {
+            errors.incrementAndGet();
+          }
+          times[n++] = (System.nanoTime() - t0) / 1e6;
+        }
+        perClient[index] = Arrays.copyOf(times, n);
+      }));
+    }
+    for (Thread thread : threads) {
+      thread.join();
+    }
+    double elapsed = (System.nanoTime() - started) / 1e9;
+    double[] all = Arrays.stream(perClient).flatMapToDouble(Arrays::stream).toArray();
+    out.printf("  %2d clients for %d s: %.0f commands/s, p50 %.2f ms, p99 %.2f ms, %d errors of %d%n",
+        clients, seconds, all.length / elapsed, percentile(all, 50), percentile(all, 99), errors.get(), all.length);
+    out.flush();
+  }
+
+  private static double[] spawnFloor(List<String> command, int runs) throws IOException, InterruptedException {
+    double[] times = new double[runs];
+    for (int i = -20; i < runs; i++) {
+      long t0 = System.nanoTime();
+      Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      int code = process.waitFor();
+      if (code != 0) {
+        throw new IOException(String.join(" ", command) + " exited with " + code);
+      }
+      if (i >= 0) {
+        times[i] = (System.nanoTime() - t0) / 1e6;
+      }
+    }
+    return times;
+  }
+
+  private static void prepareRuntime(Path runtime) throws IOException {
+    Files.createDirectories(runtime);
+    for (String name : List.of("passwd", "group", "supervisor.py")) {
+      Files.writeString(runtime.resolve(name), name.equals("supervisor.py") ? "" : "root:x:0:0::/:/bin/sh\n");
+    }
+  }
+
+  static void report(PrintWriter out, String what, double[] millis) {
+    out.printf("  %-52s p50 %.2f ms, p99 %.2f ms (n=%d)%n", what, percentile(millis, 50), percentile(millis, 99), millis.length);
+  }
+
+  static double percentile(double[] values, double p) {
+    if (values.length == 0) {
+      return Double.NaN;
+    }
+    double[] sorted = values.clone();
+    Arrays.sort(sorted);
+    int index = (int) Math.ceil(p / 100 * sorted.length) - 1;
+    return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
+  }
+
+  /** A {@code sandcastle terminal} in a child JVM on a free port. */
+  record ChildServer(Process process, int port, Path log) implements AutoCloseable {
+    static ChildServer start(Path dataDir, String sandbox) throws Exception {
+      int port;
+      try (ServerSocket socket = new ServerSocket(0)) {
+        port = socket.getLocalPort();
+      }
+      Path jar = Path.of(ExecBenchmark.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+      Files.createDirectories(dataDir);
+      Path log = dataDir.resolve("server.log");
+      List<String> command = new ArrayList<>(List.of(java.toString()));
+      command.addAll(ProcessHandle.current().info().arguments().map(args -> Arrays.stream(args)
+          .filter(a -> a.startsWith("-X") || a.startsWith("--enable-native-access")).toList()).orElse(List.of()));
+      command.addAll(List.of("-cp", jar.toString(), "dev.sandcastle.app.Main", "terminal", "--port", Integer.toString(port),
+          "--data-dir", dataDir.toString(), "--sandbox", sandbox, "--api-key", KEY));
+      Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+      ChildServer server = new ChildServer(process, port, log);
+      HttpClient client = HttpClient.newHttpClient();
+      long deadline = System.nanoTime() + 30_000_000_000L;
+      while (System.nanoTime() < deadline) {
+        try {
+          if (client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health")).build(),
+              HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+            return server;
+          }
+        } catch (IOException e) {
+          Thread.sleep(100);
+        }
+        if (!process.isAlive()) {
+          break;
+        }
+      }
+      server.close();
+      throw new IOException("the server did not start; see " + log);
+    }
+
+    boolean execute(HttpClient client) throws IOException, InterruptedException {
+      HttpResponse<String> response = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/execute?wait=5"))
+          .header("Authorization", "Bearer " + KEY).header("Content-Type", "application/json")
+          .timeout(Duration.ofSeconds(30))
+          .POST(HttpRequest.BodyPublishers.ofString(ECHO)).build(), HttpResponse.BodyHandlers.ofString());
+      return response.statusCode() == 200 && response.body().contains("\"status\":\"done\"") && response.body().contains("hi\\n");
+    }
+
+    long rssKiB() throws IOException {
+      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", ""));
+        }
+      }
+      return -1;
+    }
+
+    @Override
+    public void close() {
+      process.destroy();
+      try {
+        if (!process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+          process.destroyForcibly();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        process.destroyForcibly();
+      }
+    }
+  }
+}

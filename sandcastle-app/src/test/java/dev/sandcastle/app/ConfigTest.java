@@ -1,0 +1,82 @@
+package dev.sandcastle.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.sandcastle.core.sandbox.SandboxPolicy;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigTest {
+  @TempDir Path dir;
+
+  @Test
+  void defaultsAreSafe() {
+    Config config = Config.load(Map.of(), Map.of(), 8000);
+    assertThat(config.host()).isEqualTo("127.0.0.1");
+    assertThat(config.port()).isEqualTo(8000);
+    assertThat(config.policy().mechanism()).isEqualTo(SandboxPolicy.Mechanism.BWRAP);
+    assertThat(config.policy().network()).isEqualTo(SandboxPolicy.Network.NONE);
+    assertThat(config.policy().limits().memoryBytes()).isEqualTo(2L << 30);
+    assertThat(config.workspaceHome()).endsWith(Path.of("data/workspaces/default/home"));
+  }
+
+  @Test
+  void commandLineBeatsEnvironmentBeatsFile() throws Exception {
+    Path file = dir.resolve("sandcastle.properties");
+    Files.writeString(file, "port=9001\nmemory=1g\npids=100\n");
+    Config config = Config.load(Map.of(Setting.PORT, "9003"),
+        Map.of("SANDCASTLE_CONFIG", file.toString(), "SANDCASTLE_PORT", "9002", "SANDCASTLE_MEMORY", "512m"), 8000);
+    assertThat(config.port()).isEqualTo(9003);
+    assertThat(config.policy().limits().memoryBytes()).isEqualTo(512L << 20);
+    assertThat(config.policy().limits().pids()).isEqualTo(100);
+  }
+
+  @Test
+  void upstreamVariableNamesWork() {
+    Config config = Config.load(Map.of(), Map.of("OPEN_TERMINAL_API_KEY", "upstream-key-123"), 8000);
+    assertThat(config.apiKey()).contains("upstream-key-123");
+  }
+
+  @Test
+  void badValuesFailWithAClearMessage() {
+    assertThatThrownBy(() -> Config.load(Map.of(Setting.SANDBOX, "docker"), Map.of(), 8000))
+        .isInstanceOf(Config.Invalid.class).hasMessageContaining("--sandbox").hasMessageContaining("bwrap");
+    assertThatThrownBy(() -> Config.load(Map.of(Setting.MEMORY, "lots"), Map.of(), 8000))
+        .isInstanceOf(Config.Invalid.class).hasMessageContaining("--memory");
+    assertThatThrownBy(() -> Config.load(Map.of(Setting.PORT, "70000"), Map.of(), 8000))
+        .isInstanceOf(Config.Invalid.class).hasMessageContaining("65535");
+    assertThatThrownBy(() -> Config.load(Map.of(Setting.MEMORY, "1m"), Map.of(), 8000))
+        .isInstanceOf(Config.Invalid.class).hasMessageContaining("16 MiB");
+  }
+
+  @Test
+  void unknownOptionsInTheFileAreRefused() throws Exception {
+    Path file = dir.resolve("bad.properties");
+    Files.writeString(file, "prot=9001\n");
+    assertThatThrownBy(() -> Config.load(Map.of(Setting.CONFIG, file.toString()), Map.of(), 8000))
+        .isInstanceOf(Config.Invalid.class).hasMessageContaining("prot");
+  }
+
+  @Test
+  void aGeneratedKeyIsStoredPrivatelyAndReused() throws Exception {
+    Config config = Config.load(Map.of(Setting.DATA_DIR, dir.toString()), Map.of(), 8000);
+    var printed = new java.io.StringWriter();
+    String key = ApiKeys.resolve(config, new java.io.PrintWriter(printed));
+    assertThat(printed.toString()).contains(key);
+    assertThat(Files.getPosixFilePermissions(dir.resolve("api-key"))).hasSize(2);
+    var again = new java.io.StringWriter();
+    assertThat(ApiKeys.resolve(config, new java.io.PrintWriter(again))).isEqualTo(key);
+    assertThat(again.toString()).isEmpty();
+  }
+
+  @Test
+  void refusesToStartWithoutAKeyWhenGenerationIsOff() {
+    Config config = Config.load(Map.of(Setting.DATA_DIR, dir.toString(), Setting.GENERATE_API_KEY, "false"), Map.of(), 8000);
+    assertThatThrownBy(() -> ApiKeys.resolve(config, new java.io.PrintWriter(new java.io.StringWriter())))
+        .isInstanceOf(Config.Invalid.class).hasMessageContaining("OPEN_TERMINAL_API_KEY");
+  }
+}
