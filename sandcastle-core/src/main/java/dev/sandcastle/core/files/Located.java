@@ -9,6 +9,7 @@ import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Path;
 import java.nio.file.SecureDirectoryStream;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,9 +43,7 @@ final class Located implements AutoCloseable {
 
   static Located root(DirChain chain, String view) throws IOException {
     BasicFileAttributes attributes =
-        chain.root().getFileAttributeView(
-                java.nio.file.attribute.BasicFileAttributeView.class)
-            .readAttributes();
+        chain.root().getFileAttributeView(BasicFileAttributeView.class).readAttributes();
     return new Located(chain, "", Optional.of(attributes), view);
   }
 

@@ -1,6 +1,5 @@
 package dev.sandcastle.core.files;
 
-import com.fasterxml.jackson.annotation.JsonProperty;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -13,7 +12,7 @@ import java.util.Objects;
  * @param size the size when it was opened; the file may change while it is streamed
  */
 public record RawFile(
-    String path, @JsonProperty("mime_type") String mimeType, long size, InputStream stream)
+    String path, String mimeType, long size, InputStream stream)
     implements AutoCloseable {
   public RawFile {
     Objects.requireNonNull(path, "path");

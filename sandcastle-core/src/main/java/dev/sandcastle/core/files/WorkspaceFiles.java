@@ -392,10 +392,11 @@ public final class WorkspaceFiles {
       if (dst.exists() || dst.isRoot()) {
         throw new Conflict("Destination already exists: " + to);
       }
-      List<String> source_ = src.realComponents();
-      List<String> target = dst.realComponents();
-      if (target.size() >= source_.size()
-          && target.subList(0, source_.size()).equals(source_)) {
+      // The lexical check above misses links; compare the real paths the walks found.
+      List<String> realSource = src.realComponents();
+      List<String> realDestination = dst.realComponents();
+      if (realDestination.size() >= realSource.size()
+          && realDestination.subList(0, realSource.size()).equals(realSource)) {
         throw new BadRequest("Cannot move " + from + " into itself (" + to + ")");
       }
       src.parent().move(SecureTree.leaf(src.leaf()), dst.parent(), SecureTree.leaf(dst.leaf()));
