@@ -1,0 +1,14 @@
+package dev.sandcastle.core.files;
+
+import java.nio.file.attribute.FileTime;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+
+/** Modification times on the wire: ISO-8601, UTC, whole seconds. */
+final class Times {
+  private Times() {}
+
+  static String iso(FileTime time) {
+    return DateTimeFormatter.ISO_INSTANT.format(time.toInstant().truncatedTo(ChronoUnit.SECONDS));
+  }
+}
