@@ -163,8 +163,10 @@ class FilesApiTest {
       assertRefused(server.get("/files/display?path=" + p), path);
       assertRefused(server.post("/files/write", Map.of("path", path, "content", "pwned")), path);
       assertRefused(server.post("/files/replace", Map.of("path", path, "replacements", List.of(Map.of("target", "top", "replacement", "x")))), path);
-      assertRefused(server.delete("/files/delete?path=" + p), path);
-      assertRefused(server.post("/files/move", Map.of("source", path, "destination", "stolen.txt")), path);
+      if (!path.equals("passwd-link")) { // deleting or renaming a link itself is fine: see below
+        assertRefused(server.delete("/files/delete?path=" + p), path);
+        assertRefused(server.post("/files/move", Map.of("source", path, "destination", "stolen.txt")), path);
+      }
       assertRefused(server.post("/files/archive", Map.of("paths", List.of(path))), path);
     }
     for (String dir : List.of("../..", "/etc", "escape/out")) {
@@ -178,6 +180,9 @@ class FilesApiTest {
       assertRefused(server.post("/execute", Map.of("command", "true", "cwd", dir)), dir);
     }
     assertRefused(server.post("/files/move", Map.of("source", "r.txt", "destination", "escape/out/moved.txt")), "move into link");
+    // Deleting a link removes the link, never what it points to.
+    assertThat(server.delete("/files/delete?path=passwd-link").json().path("type").asString()).isEqualTo("symlink");
+    assertThat(Path.of("/etc/passwd")).exists();
     // Searching the whole workspace does not follow the link out.
     JsonNode grep = server.get("/files/grep?query=secret&path=.").json();
     assertThat(grep.path("matches").findValuesAsString("file")).noneMatch(f -> f.contains("secret.txt"));

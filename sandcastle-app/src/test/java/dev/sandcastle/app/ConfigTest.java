@@ -21,7 +21,7 @@ class ConfigTest {
     assertThat(config.policy().mechanism()).isEqualTo(SandboxPolicy.Mechanism.BWRAP);
     assertThat(config.policy().network()).isEqualTo(SandboxPolicy.Network.NONE);
     assertThat(config.policy().limits().memoryBytes()).isEqualTo(2L << 30);
-    assertThat(config.workspaceHome()).endsWith(Path.of("data/workspaces/default/home"));
+    assertThat(config.workspaceHome().toString()).endsWith("/data/workspaces/default/home");
   }
 
   @Test
