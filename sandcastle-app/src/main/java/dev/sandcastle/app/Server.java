@@ -23,15 +23,18 @@ final class Server implements AutoCloseable {
 
   private final Workspace workspace;
   private final Javalin app;
+  private final java.nio.channels.FileChannel lock;
 
-  private Server(Workspace workspace, Javalin app) {
+  private Server(Workspace workspace, Javalin app, java.nio.channels.FileChannel lock) {
     this.workspace = workspace;
     this.app = app;
+    this.lock = lock;
   }
 
   /** Builds and starts a server; the caller closes it. */
   static Server start(Config config, PrintWriter out) {
     checkSandboxTools(config);
+    java.nio.channels.FileChannel lock = lockDataDir(config.dataDir());
     String apiKey = ApiKeys.resolve(config, out);
     Cgroups cgroups = Cgroups.detect();
     if (!cgroups.available()) {
@@ -54,12 +57,37 @@ final class Server implements AutoCloseable {
       app.start();
     } catch (RuntimeException e) {
       workspace.close();
+      closeQuietly(lock);
       throw new Config.Invalid("cannot listen on " + config.host() + ":" + config.port() + ": " + rootCause(e));
     }
     workspace.supervisor(); // start the sandbox now: fail fast, and the first command is quick
     log.info("Sandcastle workspace API on http://{}:{} (sandbox {}, network {}, home {})", config.host(), app.port(),
         config.policy().mechanism().name().toLowerCase(), config.policy().network().name().toLowerCase(), config.workspaceHome());
-    return new Server(workspace, app);
+    return new Server(workspace, app, lock);
+  }
+
+  /** One server per data directory: a second one would reap the first one's sandboxes. */
+  private static java.nio.channels.FileChannel lockDataDir(Path dataDir) {
+    try {
+      Files.createDirectories(dataDir);
+      var channel = java.nio.channels.FileChannel.open(dataDir.resolve(".lock"),
+          java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+      if (channel.tryLock() == null) {
+        channel.close();
+        throw new Config.Invalid("another Sandcastle server is using the data directory " + dataDir);
+      }
+      return channel;
+    } catch (IOException e) {
+      throw new Config.Invalid("cannot use the data directory " + dataDir + ": " + e.getMessage());
+    }
+  }
+
+  private static void closeQuietly(java.nio.channels.FileChannel channel) {
+    try {
+      channel.close();
+    } catch (IOException ignored) {
+      // releasing a lock on exit
+    }
   }
 
   static int run(Config config, PrintWriter out, PrintWriter err) {
@@ -97,6 +125,7 @@ final class Server implements AutoCloseable {
   public void close() {
     app.stop();
     workspace.close();
+    closeQuietly(lock);
   }
 
   private static void checkSandboxTools(Config config) {

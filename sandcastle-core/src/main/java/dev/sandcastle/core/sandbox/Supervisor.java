@@ -55,7 +55,8 @@ public final class Supervisor implements AutoCloseable {
    * @throws Unavailable when it does not start within the timeout
    */
   static Supervisor start(List<String> command, Map<String, String> env, String name) {
-    ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT);
+    ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT)
+        .directory(new java.io.File("/"));
     builder.environment().clear();
     builder.environment().putAll(env);
     Process process;

@@ -37,6 +37,7 @@ public final class Workspace implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Workspace.class);
   private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
   private static final int MAX_SESSIONS = 10_000;
+  private static final long RETRY_AFTER_FAILURE_NANOS = 1_000_000_000L;
   private static final String SHELL = Files.isExecutable(Path.of("/bin/bash")) ? "/bin/bash" : "/bin/sh";
 
   private final WorkspaceSettings settings;
@@ -48,13 +49,14 @@ public final class Workspace implements AutoCloseable {
   private final ReentrantLock startLock = new ReentrantLock();
   private volatile Supervisor supervisor;
   private volatile boolean closed;
+  private volatile long lastFailure = System.nanoTime() - RETRY_AFTER_FAILURE_NANOS;
 
   public Workspace(WorkspaceSettings settings, Cgroups cgroups) {
     this.settings = settings;
     Path logs = settings.stateDir().resolve("logs");
     prepareDirectories(settings, logs);
     this.sandbox = new Sandbox(settings.policy(), settings.home(), settings.stateDir().resolve("runtime"), logs, settings.uid(), settings.gid());
-    this.cgroup = cgroups.create("ws-" + settings.name(), settings.policy().limits());
+    this.cgroup = cgroups.create(cgroupName(settings), settings.policy().limits());
     this.exec = new ExecService(this::supervisor, cgroup::oomKills, settings.exec(), logs, sandbox.logs());
     Owner owner = settings.uid() >= 0 && Sandbox.currentUid() == 0 ? new Owner(settings.uid(), settings.gid()) : Owner.NONE;
     this.files = new WorkspaceFiles(settings.home(), sandbox.home(), owner, settings.files());
@@ -165,9 +167,17 @@ public final class Workspace implements AutoCloseable {
           log.warn("workspace {}: sandbox ended; starting a fresh one", settings.name());
           current.close();
         }
+        if (System.nanoTime() - lastFailure < RETRY_AFTER_FAILURE_NANOS) {
+          throw new dev.sandcastle.core.errors.Unavailable("the workspace sandbox failed to start a moment ago; retrying shortly");
+        }
         cgroup.killAll(); // orphans of the previous sandbox
         long started = System.nanoTime();
-        current = sandbox.start(cgroup, settings.name());
+        try {
+          current = sandbox.start(cgroup, settings.name());
+        } catch (RuntimeException e) {
+          lastFailure = System.nanoTime();
+          throw e;
+        }
         log.info("workspace {}: sandbox started in {} ms ({}, network {}, {})", settings.name(),
             (System.nanoTime() - started) / 1_000_000, settings.policy().mechanism(), settings.policy().network(), cgroup.describe());
         supervisor = current;
@@ -198,6 +208,16 @@ public final class Workspace implements AutoCloseable {
     stop();
     exec.close();
     cgroup.close();
+  }
+
+  /**
+   * Unique per workspace on this host: two servers (or two tests) with workspaces of the same
+   * name never share, or reap, each other's group.
+   */
+  static String cgroupName(WorkspaceSettings settings) {
+    String hash = Integer.toHexString(settings.stateDir().toString().hashCode());
+    String name = "ws-" + settings.name();
+    return (name.length() > 54 ? name.substring(0, 54) : name) + "-" + hash;
   }
 
   /** The sandbox runs as another uid: it must be able to reach the directories it binds. */
