@@ -55,14 +55,17 @@ public final class ExecBenchmark {
     Sandbox fresh = new Sandbox(new SandboxPolicy(SandboxPolicy.Mechanism.BWRAP, SandboxPolicy.Network.NONE, Limits.none()),
         Files.createDirectories(temp.resolve("floor-home")), temp.resolve("floor-runtime"), Files.createDirectories(temp.resolve("floor-logs")), -1, -1);
     prepareRuntime(temp.resolve("floor-runtime"));
-    double[] bwrap = spawnFloor(fresh.launch(Cgroups.detect().create("bench-floor", Limits.none()), List.of("/bin/true")), 150);
+    double[] bwrap;
+    try (var cgroup = Cgroups.detect().create("bench-floor-" + ProcessHandle.current().pid(), Limits.none())) {
+      bwrap = spawnFloor(fresh.launch(cgroup, List.of("/bin/true")), 150);
+    }
     report(out, "floor: /bin/true in a fresh bubblewrap sandbox", bwrap);
 
     for (String sandbox : List.of("bwrap", "none")) {
       out.printf("%n--sandbox %s%n", sandbox);
       try (ChildServer server = ChildServer.start(temp.resolve("data-" + sandbox), sandbox)) {
-        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(Executors.newVirtualThreadPerTaskExecutor()).build();
-        for (int i = 0; i < 200; i++) {
+        RawClient client = new RawClient(server.port());
+        for (int i = 0; i < 300; i++) {
           server.execute(client); // warm-up: JIT, connections
         }
         long rssStart = server.rssKiB();
@@ -89,8 +92,6 @@ public final class ExecBenchmark {
     AtomicLong errors = new AtomicLong();
     double[][] perClient = new double[clients][];
     long deadline = System.nanoTime() + seconds * 1_000_000_000L;
-    HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-        .executor(Executors.newVirtualThreadPerTaskExecutor()).build();
     List<Thread> threads = new ArrayList<>();
     long started = System.nanoTime();
     for (int c = 0; c < clients; c++) {
@@ -98,14 +99,17 @@ public final class ExecBenchmark {
       threads.add(Thread.ofVirtual().start(() -> {
         double[] times = new double[1 << 17];
         int n = 0;
+        RawClient client = null;
         while (System.nanoTime() < deadline && n < times.length) {
           long t0 = System.nanoTime();
           try {
+            client = client == null ? new RawClient(server.port()) : client;
             if (!server.execute(client)) {
               errors.incrementAndGet();
             }
           } catch (Exception e) {
             errors.incrementAndGet();
+            client = null;
           }
           times[n++] = (System.nanoTime() - t0) / 1e6;
         }
@@ -159,6 +163,75 @@ public final class ExecBenchmark {
     return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
   }
 
+  /**
+   * A minimal HTTP/1.1 keep-alive client, so the load generator spends little of the machine's
+   * CPU (the JDK's HttpClient costs about as much per request as the server does).
+   */
+  static final class RawClient {
+    private final java.net.Socket socket;
+    private final java.io.OutputStream out;
+    private final java.io.InputStream in;
+    private final byte[] buffer = new byte[1 << 16];
+
+    RawClient(int port) throws IOException {
+      socket = new java.net.Socket("127.0.0.1", port);
+      socket.setTcpNoDelay(true);
+      socket.setSoTimeout(30_000);
+      out = socket.getOutputStream();
+      in = new java.io.BufferedInputStream(socket.getInputStream(), 1 << 16);
+    }
+
+    /** Sends a POST and returns the whole response (status line, headers, body) as text. */
+    String post(String path, String json) throws IOException {
+      byte[] body = json.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      String head = "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + KEY
+          + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n";
+      byte[] headBytes = head.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+      byte[] request = Arrays.copyOf(headBytes, headBytes.length + body.length);
+      System.arraycopy(body, 0, request, headBytes.length, body.length);
+      out.write(request);
+      out.flush();
+      int n = 0;
+      int headerEnd = -1;
+      while (headerEnd < 0) {
+        int read = in.read(buffer, n, buffer.length - n);
+        if (read < 0) {
+          throw new IOException("connection closed");
+        }
+        n += read;
+        headerEnd = indexOf(buffer, n);
+      }
+      String headers = new String(buffer, 0, headerEnd, java.nio.charset.StandardCharsets.ISO_8859_1);
+      int length = 0;
+      for (String line : headers.split("\r\n")) {
+        if (line.regionMatches(true, 0, "Content-Length:", 0, 15)) {
+          length = Integer.parseInt(line.substring(15).trim());
+        }
+      }
+      int total = headerEnd + 4 + length;
+      if (total > buffer.length) {
+        throw new IOException("response too large for the benchmark client");
+      }
+      while (n < total) {
+        int read = in.read(buffer, n, total - n);
+        if (read < 0) {
+          throw new IOException("connection closed");
+        }
+        n += read;
+      }
+      return new String(buffer, 0, total, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    private static int indexOf(byte[] data, int length) {
+      for (int i = 3; i < length; i++) {
+        if (data[i - 3] == '\r' && data[i - 2] == '\n' && data[i - 1] == '\r' && data[i] == '\n') {
+          return i - 3;
+        }
+      }
+      return -1;
+    }
+  }
+
   /** A {@code sandcastle terminal} in a child JVM on a free port. */
   record ChildServer(Process process, int port, Path log) implements AutoCloseable {
     static ChildServer start(Path dataDir, String sandbox) throws Exception {
@@ -196,12 +269,9 @@ public final class ExecBenchmark {
       throw new IOException("the server did not start; see " + log);
     }
 
-    boolean execute(HttpClient client) throws IOException, InterruptedException {
-      HttpResponse<String> response = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/execute?wait=5"))
-          .header("Authorization", "Bearer " + KEY).header("Content-Type", "application/json")
-          .timeout(Duration.ofSeconds(30))
-          .POST(HttpRequest.BodyPublishers.ofString(ECHO)).build(), HttpResponse.BodyHandlers.ofString());
-      return response.statusCode() == 200 && response.body().contains("\"status\":\"done\"") && response.body().contains("hi\\n");
+    boolean execute(RawClient client) throws IOException {
+      String body = client.post("/execute?wait=5", ECHO);
+      return body.startsWith("HTTP/1.1 200") && body.contains("\"status\":\"done\"") && body.contains("hi\\n");
     }
 
     long rssKiB() throws IOException {

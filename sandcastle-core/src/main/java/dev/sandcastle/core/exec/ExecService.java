@@ -3,6 +3,8 @@ package dev.sandcastle.core.exec;
 import dev.sandcastle.core.errors.BadRequest;
 import dev.sandcastle.core.errors.NotFound;
 import dev.sandcastle.core.errors.QuotaExceeded;
+import dev.sandcastle.core.errors.Unavailable;
+import dev.sandcastle.core.sandbox.SpawnFailure;
 import dev.sandcastle.core.sandbox.Supervisor;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -13,6 +15,7 @@ import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -29,6 +32,7 @@ public final class ExecService implements AutoCloseable {
   private static final int SIGTERM = 15;
   private static final int SIGKILL = 9;
   private static final Duration KILL_GRACE = Duration.ofSeconds(3);
+  private static final Duration LAUNCH_TIMEOUT = Duration.ofSeconds(15);
 
   private final Supplier<Supervisor> supervisor;
   private final LongSupplier oomKills;
@@ -82,8 +86,8 @@ public final class ExecService implements AutoCloseable {
     OutputLog log = new OutputLog(hostLogs.resolve(id + ".log"), settings.memoryCap(), settings.diskCap());
     Execution execution = new Execution(id, start.command(), log, viewLogs + "/" + id + ".log", oomKills, running::decrementAndGet);
     var spec = new dev.sandcastle.core.sandbox.SpawnSpec(start.argv(), start.cwd(), start.env());
-    Supervisor.Channel channel;
     running.incrementAndGet();
+    Supervisor.Channel channel;
     try {
       channel = supervisor.get().spawn(spec, execution);
     } catch (RuntimeException e) {
@@ -93,17 +97,31 @@ public final class ExecService implements AutoCloseable {
     }
     execution.attach(channel);
     executions.put(id, execution);
-    if (executions.size() > settings.maxFinished() + settings.maxRunning()) {
-      sweep();
-    }
     Duration timeout = start.timeout().isZero() ? settings.defaultTimeout() : start.timeout();
     if (!timeout.isZero()) {
       timer.schedule(() -> expire(execution), timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
-    if (!wait.isZero()) {
-      execution.await(wait);
+    // One wake-up per request: the end when waiting, else the launch.
+    boolean answered = wait.isZero() ? execution.awaitLaunch(LAUNCH_TIMEOUT) : awaitEndOrLaunch(execution, wait);
+    Optional<SpawnFailure> failure = execution.failure();
+    if (failure.isPresent() || !answered) {
+      executions.remove(id);
+      log.delete();
+      if (!answered) {
+        signal(execution, SIGKILL);
+        throw new Unavailable("the workspace did not start the process in time");
+      }
+      throw failure.get().toException();
+    }
+    if (executions.size() > settings.maxFinished() + settings.maxRunning()) {
+      sweep();
     }
     return execution.view(0, tail);
+  }
+
+  private static boolean awaitEndOrLaunch(Execution execution, Duration wait) throws InterruptedException {
+    execution.await(wait);
+    return execution.awaitLaunch(LAUNCH_TIMEOUT);
   }
 
   /** The command's state and output from {@code offset}; with a wait, blocks until it ends or the wait passes. */

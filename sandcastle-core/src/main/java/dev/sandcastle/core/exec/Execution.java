@@ -1,6 +1,7 @@
 package dev.sandcastle.core.exec;
 
 import dev.sandcastle.core.sandbox.ChannelListener;
+import dev.sandcastle.core.sandbox.SpawnFailure;
 import dev.sandcastle.core.sandbox.Supervisor;
 import java.time.Duration;
 import java.time.Instant;
@@ -22,7 +23,12 @@ final class Execution implements ChannelListener {
   private final long oomKillsAtStart;
   private final Runnable onEnd;
   private final ReentrantLock lock = new ReentrantLock();
-  private final Condition changed = lock.newCondition();
+  /** Signalled when the command ends (or fails to start): the one event waiting requests need. */
+  private final Condition ended = lock.newCondition();
+  /** Signalled when the process starts, for requests that return at once. */
+  private final Condition launched = lock.newCondition();
+  private boolean started;
+  private SpawnFailure failure;
   private Supervisor.Channel channel;
   private ExecStatus status = ExecStatus.RUNNING;
   private Integer exitCode;
@@ -61,7 +67,7 @@ final class Execution implements ChannelListener {
   boolean running() {
     lock.lock();
     try {
-      return status == ExecStatus.RUNNING;
+      return status == ExecStatus.RUNNING && failure == null;
     } finally {
       lock.unlock();
     }
@@ -89,17 +95,69 @@ final class Execution implements ChannelListener {
     }
   }
 
-  /** Blocks until the command ends or the wait passes. */
+  /** Blocks until the command ends (or could not start) or the wait passes. */
   void await(Duration wait) throws InterruptedException {
     long remaining = wait.toNanos();
     lock.lock();
     try {
-      while (status == ExecStatus.RUNNING && remaining > 0) {
-        remaining = changed.awaitNanos(remaining);
+      while (status == ExecStatus.RUNNING && failure == null && remaining > 0) {
+        remaining = ended.awaitNanos(remaining);
       }
     } finally {
       lock.unlock();
     }
+  }
+
+  /**
+   * Blocks until the supervisor has answered the spawn request, at most {@code limit}.
+   *
+   * @return whether it answered
+   */
+  boolean awaitLaunch(Duration limit) throws InterruptedException {
+    long remaining = limit.toNanos();
+    lock.lock();
+    try {
+      while (!started && failure == null && remaining > 0) {
+        remaining = launched.awaitNanos(remaining);
+      }
+      return started || failure != null;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Why the process could not start, if it could not. */
+  java.util.Optional<SpawnFailure> failure() {
+    lock.lock();
+    try {
+      return java.util.Optional.ofNullable(failure);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public void started(long pid) {
+    lock.lock();
+    try {
+      started = true;
+      launched.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public void failed(SpawnFailure failure) {
+    lock.lock();
+    try {
+      this.failure = failure;
+      launched.signalAll();
+      ended.signalAll();
+    } finally {
+      lock.unlock();
+    }
+    onEnd.run();
   }
 
   ExecutionView view(long offset, int tail) {
@@ -135,7 +193,6 @@ final class Execution implements ChannelListener {
     lock.lock();
     try {
       output.append(stderr, data);
-      changed.signalAll();
     } finally {
       lock.unlock();
     }
@@ -161,7 +218,7 @@ final class Execution implements ChannelListener {
       }
       exitCode = code;
       finishedAt = Instant.now();
-      changed.signalAll();
+      ended.signalAll();
     } finally {
       lock.unlock();
     }
@@ -173,7 +230,6 @@ final class Execution implements ChannelListener {
     lock.lock();
     try {
       output.finish();
-      changed.signalAll();
     } finally {
       lock.unlock();
     }

@@ -6,12 +6,19 @@ package dev.sandcastle.core.sandbox;
  * <p>Contract: every method is called on the supervisor's single reader thread, in the order the
  * events happened, so implementations need no ordering logic of their own; they must return
  * quickly and never block (a slow listener stalls every process of the workspace). Sequence:
- * {@code started}, then any number of {@code output}, then {@code exited}, then {@code closed}
- * once the process's pipes are all at end of file (a background child holding them open delays
- * it). If the supervisor itself dies, {@code exited(137, 9)} and {@code closed()} are delivered to
- * every live process, so a listener always ends.
+ * either {@code failed} alone, or {@code started}, any number of {@code output}, {@code exited},
+ * then {@code closed} once the process's pipes are all at end of file (a background child holding
+ * them open delays it). If the supervisor itself dies, a process that had not started gets
+ * {@code failed}, and every live one gets {@code exited(137, 9)} and {@code closed()}, so a
+ * listener always ends.
  */
 public interface ChannelListener {
+
+  /** The process runs; {@code pid} as the sandbox sees it. */
+  default void started(long pid) {}
+
+  /** The process could not be started: the reason in words, and the errno (11: process limit). */
+  void failed(SpawnFailure failure);
 
   /** Output of the process; {@code stderr} tells the stream. The array is the listener's to keep. */
   void output(boolean stderr, byte[] data);

@@ -1,6 +1,5 @@
 package dev.sandcastle.core.sandbox;
 
-import dev.sandcastle.core.errors.QuotaExceeded;
 import dev.sandcastle.core.errors.Unavailable;
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
@@ -33,7 +32,6 @@ public final class Supervisor implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Supervisor.class);
   private static final JsonMapper JSON = JsonMapper.builder().build();
   private static final int MAX_FRAME = 16 << 20;
-  private static final Duration SPAWN_TIMEOUT = Duration.ofSeconds(15);
 
   private final Process process;
   private final OutputStream out;
@@ -90,41 +88,26 @@ public final class Supervisor implements AutoCloseable {
   }
 
   /**
-   * Starts a process and waits until it runs.
+   * Asks the supervisor to start a process and returns at once; the listener hears whether it
+   * {@link ChannelListener#started started} or {@link ChannelListener#failed failed}. Not waiting
+   * here saves a thread hand-off per command: a caller that wants the end waits for the end only.
    *
-   * @throws QuotaExceeded when the workspace's process limit is reached
-   * @throws Unavailable when the supervisor is gone or does not answer
-   * @throws dev.sandcastle.core.errors.BadRequest when the program cannot be started
+   * @throws Unavailable when the supervisor is gone
    */
   public Channel spawn(SpawnSpec spec, ChannelListener listener) {
     int id = nextId.getAndIncrement();
-    Pending pending = new Pending(listener);
-    channels.put(id, pending);
+    channels.put(id, new Pending(listener));
     Map<String, Object> request = new LinkedHashMap<>();
     request.put("argv", spec.argv());
     request.put("cwd", spec.cwd());
     request.put("env", spec.env());
-    send('S', id, JSON.writeValueAsBytes(request));
     try {
-      if (!pending.started.await(SPAWN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-        channels.remove(id);
-        throw new Unavailable("the workspace did not start the process in time");
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new Unavailable("interrupted while starting a process");
-    }
-    if (pending.error != null) {
+      send('S', id, JSON.writeValueAsBytes(request));
+    } catch (Unavailable e) {
       channels.remove(id);
-      if (pending.errno == 11) {
-        throw new QuotaExceeded("the workspace's process limit is reached; kill some processes and retry");
-      }
-      if (!alive) {
-        throw new Unavailable("the workspace sandbox stopped");
-      }
-      throw new dev.sandcastle.core.errors.BadRequest("cannot start the process: " + pending.error);
+      throw e;
     }
-    return new Channel(id, pending.pid);
+    return new Channel(id);
   }
 
   /** Round trip through the supervisor; for health checks and the benchmark. */
@@ -158,19 +141,12 @@ public final class Supervisor implements AutoCloseable {
     process.destroyForcibly();
   }
 
-  /** One running process inside the sandbox. */
+  /** One process inside the sandbox. */
   public final class Channel {
     private final int id;
-    private final long pid;
 
-    private Channel(int id, long pid) {
+    private Channel(int id) {
       this.id = id;
-      this.pid = pid;
-    }
-
-    /** The process id as the sandbox sees it. */
-    public long pid() {
-      return pid;
     }
 
     public void write(byte[] data) {
@@ -187,12 +163,10 @@ public final class Supervisor implements AutoCloseable {
     }
   }
 
+  /** Reader-thread state of one process. */
   private static final class Pending {
     final ChannelListener listener;
-    final CountDownLatch started = new CountDownLatch(1);
-    volatile long pid;
-    volatile String error;
-    volatile int errno;
+    boolean started;
     boolean exited;
 
     Pending(ChannelListener listener) {
@@ -243,9 +217,8 @@ public final class Supervisor implements AutoCloseable {
       process.destroyForcibly();
       for (var entry : channels.entrySet()) {
         Pending pending = entry.getValue();
-        if (pending.started.getCount() > 0) {
-          pending.error = "the workspace sandbox stopped";
-          pending.started.countDown();
+        if (!pending.started) {
+          safely(() -> pending.listener.failed(new SpawnFailure("the workspace sandbox stopped", SpawnFailure.SUPERVISOR_GONE)));
         } else {
           if (!pending.exited) {
             safely(() -> pending.listener.exited(137, 9));
@@ -275,14 +248,15 @@ public final class Supervisor implements AutoCloseable {
         }
         switch (kind) {
           case 's' -> {
-            pending.pid = json(payload).path("pid").asLong();
-            pending.started.countDown();
+            pending.started = true;
+            long pid = json(payload).path("pid").asLong();
+            safely(() -> pending.listener.started(pid));
           }
           case 'f' -> {
+            channels.remove(id);
             JsonNode node = json(payload);
-            pending.errno = node.path("errno").asInt();
-            pending.error = node.path("error").asString("unknown error");
-            pending.started.countDown();
+            var failure = new SpawnFailure(node.path("error").asString("unknown error"), node.path("errno").asInt());
+            safely(() -> pending.listener.failed(failure));
           }
           case 'o' -> safely(() -> pending.listener.output(false, payload));
           case 'e' -> safely(() -> pending.listener.output(true, payload));
