@@ -86,7 +86,7 @@ public final class WorkspaceApi {
     r.get("/execute", ctx -> ctx.json(ws(ctx).exec().list()));
     r.get("/execute/{id}/status", ctx -> ctx.json(ws(ctx).exec().status(ctx.pathParam("id"),
         Params.seconds(ctx, "wait", MAX_WAIT_SECONDS), Params.integer(ctx, "offset", 0, Integer.MAX_VALUE).orElse(0),
-        Params.integer(ctx, "tail", 0, Integer.MAX_VALUE).orElse(-1))));
+        Params.integer(ctx, "tail", 1, Integer.MAX_VALUE).orElse(-1))));
     r.post("/execute/{id}/input", ctx -> {
       Bodies.Input body = ctx.bodyAsClass(Bodies.Input.class);
       ws(ctx).exec().input(ctx.pathParam("id"), Params.require(body.input(), "input"));
@@ -122,7 +122,7 @@ public final class WorkspaceApi {
         Params.bool(ctx, "match_per_line", true), Params.integer(ctx, "max_results", 1, 500).orElse(100)))));
     r.get("/files/glob", ctx -> ctx.json(ws(ctx).files().glob(new GlobQuery(
         Params.required(ctx, "pattern"), Params.optional(ctx, "path", "."), cwd(ctx), Params.list(ctx, "exclude"),
-        Params.optional(ctx, "type", "any"), Params.integer(ctx, "max_results", 1, 10_000).orElse(1000)))));
+        Params.optional(ctx, "type", "any"), Params.integer(ctx, "max_results", 1, 500).orElse(100)))));
     r.post("/files/mkdir", ctx -> {
       Bodies.PathOnly body = ctx.bodyAsClass(Bodies.PathOnly.class);
       ctx.json(Map.of("path", ws(ctx).files().mkdir(Params.require(body.path(), "path"), cwd(ctx))));
@@ -147,7 +147,7 @@ public final class WorkspaceApi {
   private void execute(Context ctx) throws InterruptedException {
     Bodies.Execute body = ctx.bodyAsClass(Bodies.Execute.class);
     Duration wait = Params.seconds(ctx, "wait", MAX_WAIT_SECONDS);
-    int tail = Params.integer(ctx, "tail", 0, Integer.MAX_VALUE).orElse(-1);
+    int tail = Params.integer(ctx, "tail", 1, Integer.MAX_VALUE).orElse(-1);
     Duration timeout = Duration.ZERO;
     if (body.timeout() != null) {
       if (!(body.timeout() > 0 && body.timeout() <= 86_400)) {

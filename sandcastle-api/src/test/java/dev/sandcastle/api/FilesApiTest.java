@@ -123,6 +123,16 @@ class FilesApiTest {
   }
 
   @Test
+  void oversizedRequestsAre413() {
+    TestServer.Response write = server.post("/files/write", Map.of("path", "big.txt", "content", "x".repeat(2 << 20)));
+    assertThat(write.status()).isEqualTo(413);
+    assertThat(write.contentType()).startsWith("application/problem+json");
+    TestServer.Response upload = upload(".", "big.bin", new byte[5 << 20]);
+    assertThat(upload.status()).isEqualTo(413);
+    assertThat(server.get("/files/display?path=big.bin").json().path("exists").asBoolean()).isFalse();
+  }
+
+  @Test
   void archiveZipsFiles() throws Exception {
     server.post("/files/write", Map.of("path", "z/one.txt", "content", "1"));
     server.post("/files/write", Map.of("path", "z/two.txt", "content", "22"));

@@ -1,0 +1,28 @@
+package dev.sandcastle.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sandcastle.core.exec.ExecSettings;
+import dev.sandcastle.core.sandbox.Limits;
+import dev.sandcastle.core.sandbox.Sandbox;
+import dev.sandcastle.core.sandbox.SandboxPolicy;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+/** {@code --sandbox none}, for a server already inside a container: same API, host paths, still limited. */
+class NoSandboxTest {
+  @Test
+  void commandsAndFilesWorkWithHostPaths() {
+    try (TestServer server = new TestServer(SandboxPolicy.Mechanism.NONE, new Limits(256L << 20, 64, 0), ExecSettings.defaults())) {
+      String home = server.home.toString();
+      JsonNode view = server.run("echo $HOME; pwd; id -u", 10);
+      String expectedUid = Sandbox.currentUid() == 0 ? "100000" : Integer.toString(Sandbox.currentUid());
+      assertThat(TestServer.output(view)).isEqualTo(home + "\n" + home + "\n" + expectedUid + "\n");
+      server.post("/files/write", Map.of("path", "a.txt", "content", "hi\n"));
+      assertThat(TestServer.output(server.run("cat a.txt", 10))).isEqualTo("hi\n");
+      assertThat(server.get("/files/read?path=/etc/hostname").status()).isEqualTo(403);
+      assertThat(server.get("/files/cwd").json().path("home").asString()).isEqualTo(home);
+    }
+  }
+}
