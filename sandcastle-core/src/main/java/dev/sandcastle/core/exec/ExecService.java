@@ -43,6 +43,7 @@ public final class ExecService implements AutoCloseable {
   private final ScheduledExecutorService timer;
   private final SecureRandom random = new SecureRandom();
   private final java.util.concurrent.atomic.AtomicInteger running = new java.util.concurrent.atomic.AtomicInteger();
+  private volatile long lastOomKills;
 
   /**
    * @param supervisor gives the workspace's running supervisor, starting it when needed
@@ -55,6 +56,7 @@ public final class ExecService implements AutoCloseable {
     this.settings = settings;
     this.hostLogs = hostLogs;
     this.viewLogs = viewLogs;
+    this.lastOomKills = oomKills.getAsLong();
     this.timer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("exec-timer").daemon().factory());
     timer.scheduleWithFixedDelay(this::sweep, 30, 30, TimeUnit.SECONDS);
   }
@@ -84,7 +86,7 @@ public final class ExecService implements AutoCloseable {
     }
     String id = newId();
     OutputLog log = new OutputLog(hostLogs.resolve(id + ".log"), settings.memoryCap(), settings.diskCap());
-    Execution execution = new Execution(id, start.command(), log, viewLogs + "/" + id + ".log", oomKills, running::decrementAndGet);
+    Execution execution = new Execution(id, start.command(), log, viewLogs + "/" + id + ".log", lastOomKills, this::readOomKills, running::decrementAndGet);
     var spec = new dev.sandcastle.core.sandbox.SpawnSpec(start.argv(), start.cwd(), start.env());
     running.incrementAndGet();
     Supervisor.Channel channel;
@@ -211,6 +213,12 @@ public final class ExecService implements AutoCloseable {
     } catch (RuntimeException e) {
       // the supervisor is gone, and the process with it
     }
+  }
+
+  private long readOomKills() {
+    long count = oomKills.getAsLong();
+    lastOomKills = count;
+    return count;
   }
 
   private Execution find(String id) {

@@ -37,13 +37,18 @@ final class Execution implements ChannelListener {
   private boolean timedOut;
 
   /** @param onEnd runs once, on the reader thread, when the command ends */
-  Execution(String id, String command, OutputLog output, String logPath, LongSupplier oomKills, Runnable onEnd) {
+  /**
+   * @param oomKillsAtStart the workspace's OOM-kill count as last read (it may be stale: it is
+   *     read only when a process dies of SIGKILL, so an unexplained SIGKILL leans towards "oom")
+   * @param oomKills reads the current count
+   */
+  Execution(String id, String command, OutputLog output, String logPath, long oomKillsAtStart, LongSupplier oomKills, Runnable onEnd) {
     this.id = id;
     this.command = command;
     this.output = output;
     this.logPath = logPath;
     this.oomKills = oomKills;
-    this.oomKillsAtStart = oomKills.getAsLong();
+    this.oomKillsAtStart = oomKillsAtStart;
     this.onEnd = onEnd;
   }
 
@@ -200,19 +205,19 @@ final class Execution implements ChannelListener {
 
   @Override
   public void exited(int code, int signal) {
-    long oomNow = oomKills.getAsLong();
+    boolean killedBySigkill = signal == 9 || code == 137;
+    long oomNow = killedBySigkill ? oomKills.getAsLong() : oomKillsAtStart; // the cgroup file only when needed
     lock.lock();
     try {
       if (status != ExecStatus.RUNNING) {
         return;
       }
-      boolean killedBySigkill = signal == 9 || code == 137;
       if (timedOut) {
         status = ExecStatus.TIMED_OUT;
-      } else if (killedBySigkill && oomNow > oomKillsAtStart) {
-        status = ExecStatus.OOM;
       } else if (killRequested) {
         status = ExecStatus.KILLED;
+      } else if (killedBySigkill && oomNow > oomKillsAtStart) {
+        status = ExecStatus.OOM;
       } else {
         status = ExecStatus.DONE;
       }

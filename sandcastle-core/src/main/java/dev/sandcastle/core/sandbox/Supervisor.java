@@ -249,7 +249,7 @@ public final class Supervisor implements AutoCloseable {
         switch (kind) {
           case 's' -> {
             pending.started = true;
-            long pid = json(payload).path("pid").asLong();
+            long pid = pidOf(payload);
             safely(() -> pending.listener.started(pid));
           }
           case 'f' -> {
@@ -273,6 +273,17 @@ public final class Supervisor implements AutoCloseable {
         }
       }
     }
+  }
+
+  /** The pid in a {@code {"pid":N}} payload, without a JSON parser on the hot path. */
+  static long pidOf(byte[] payload) {
+    long pid = 0;
+    for (byte b : payload) {
+      if (b >= '0' && b <= '9') {
+        pid = pid * 10 + (b - '0');
+      }
+    }
+    return pid;
   }
 
   private static JsonNode json(byte[] payload) {
