@@ -95,12 +95,30 @@ public final class Supervisor implements AutoCloseable {
    * @throws Unavailable when the supervisor is gone
    */
   public Channel spawn(SpawnSpec spec, ChannelListener listener) {
+    return spawn(spec, null, listener);
+  }
+
+  /**
+   * Like {@link #spawn(SpawnSpec, ChannelListener)}, but on a new pseudo-terminal inside the
+   * sandbox: the process is the leader of a new session with the terminal as its controlling tty
+   * and as its stdin, stdout and stderr; all its output arrives as stdout. With a flow-control
+   * window, the supervisor stops reading the terminal once that many bytes are unacknowledged
+   * ({@link Channel#acknowledge}).
+   */
+  public Channel spawnTerminal(SpawnSpec spec, TerminalOptions terminal, ChannelListener listener) {
+    return spawn(spec, terminal, listener);
+  }
+
+  private Channel spawn(SpawnSpec spec, TerminalOptions terminal, ChannelListener listener) {
     int id = nextId.getAndIncrement();
     channels.put(id, new Pending(listener));
     Map<String, Object> request = new LinkedHashMap<>();
     request.put("argv", spec.argv());
     request.put("cwd", spec.cwd());
     request.put("env", spec.env());
+    if (terminal != null) {
+      request.put("pty", Map.of("cols", terminal.cols(), "rows", terminal.rows(), "window", terminal.window()));
+    }
     try {
       send('S', id, JSON.writeValueAsBytes(request));
     } catch (Unavailable e) {
@@ -160,6 +178,23 @@ public final class Supervisor implements AutoCloseable {
     /** Sends a signal to the process, or to its whole process group. */
     public void signal(int signal, boolean group) {
       send('K', id, ("{\"sig\":" + signal + ",\"group\":" + group + "}").getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /** Terminals only: sends a signal to every process of the terminal's session (its jobs too). */
+    public void signalSession(int signal) {
+      send('K', id, ("{\"sig\":" + signal + ",\"session\":true}").getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /** Terminals only: sets the terminal's size; the kernel tells its foreground job (SIGWINCH). */
+    public void resize(int cols, int rows) {
+      send('Z', id, ("{\"cols\":" + cols + ",\"rows\":" + rows + "}").getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /** Terminals only: the server has consumed this many more bytes of output (flow control). */
+    public void acknowledge(int bytes) {
+      if (bytes > 0) {
+        send('A', id, ByteBuffer.allocate(4).putInt(bytes).array());
+      }
     }
   }
 

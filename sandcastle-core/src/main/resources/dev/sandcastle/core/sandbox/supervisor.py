@@ -8,19 +8,31 @@
 # channel id, payload. Channel 0 is the supervisor itself.
 #
 # Requests (server -> supervisor)
-#   S spawn   JSON {argv, cwd, env}        start a process in its own session
-#   I input   raw bytes                    write to the process's stdin
-#   E eof     -                            close the process's stdin
-#   K signal  JSON {sig, group}            signal the process (group: its process group)
+#   S spawn   JSON {argv, cwd, env, pty?}  start a process in its own session; with
+#                                          pty {cols, rows, window} on a new terminal (below)
+#   I input   raw bytes                    write to the process's stdin (a terminal: its keyboard)
+#   E eof     -                            close the process's stdin (ignored for a terminal)
+#   K signal  JSON {sig, group, session?}  signal the process (group: its process group;
+#                                          session: every process of its session)
+#   Z resize  JSON {cols, rows}            set a terminal's size (the kernel sends SIGWINCH)
+#   A ack     4-byte big-endian count      the server consumed that many bytes of a terminal's output
 #   P ping    any bytes                    answered with p and the same bytes
 # Events (supervisor -> server)
 #   R ready   JSON {pid}                   once, at start
 #   s started JSON {pid}                   spawn succeeded
 #   f failed  JSON {error}                 spawn failed; no other event follows
-#   o / e     raw bytes                    stdout / stderr of the process
+#   o / e     raw bytes                    stdout / stderr of the process (a terminal: o only)
 #   x exit    JSON {code, signal}          the process exited (output read so far sent first)
 #   c closed  -                            every output pipe reached end of file
 #   p pong    the ping's bytes
+#
+# Terminals: a spawn with "pty" opens a pseudo-terminal inside the sandbox and starts the
+# process with the terminal as stdin, stdout and stderr, as the leader of a new session with the
+# terminal as its controlling tty (fork + setsid + TIOCSCTTY, since posix_spawn cannot set one).
+# Its output is flow-controlled: once "window" bytes are sent and not yet acknowledged with A,
+# the supervisor stops reading the terminal (the program then blocks in write, as behind a slow
+# ssh link) until the server catches up. When the process exits, what the terminal still holds
+# is sent (up to a bound), then the terminal is closed (hanging up what still uses it): x, then c.
 #
 # The supervisor never blocks on a child: pipes are non-blocking and read in
 # one select loop. It holds no limits itself; the workspace cgroup does. It is single-threaded
@@ -33,6 +45,7 @@ import selectors
 import signal
 import struct
 import sys
+import termios
 
 HEADER = struct.Struct(">IBI")
 CHUNK = 65536
@@ -178,6 +191,9 @@ def spawn(cid, req):
     try:
         argv = [str(a) for a in req["argv"]]
         env = {str(k): str(v) for k, v in (req.get("env") or {}).items()}
+        if req.get("pty") is not None:
+            spawn_pty(cid, req, argv, env, req["pty"])
+            return
         in_r, in_w = os.pipe()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
@@ -209,6 +225,222 @@ def spawn(cid, req):
     for fd in (in_r, out_w, err_w):
         os.close(fd)
     procs[cid] = Proc(cid, pid, in_w, out_r, err_r)
+    send_json("s", cid, {"pid": pid})
+
+
+PTY_DRAIN_LIMIT = 1 << 20  # output of an ended terminal sent at most; the rest is dropped
+ACK = struct.Struct(">I")
+
+
+def set_size(fd, cols, rows):
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+
+def session_members(sid):
+    """Pids of every process in session sid, found in /proc (the sandbox's own process tree)."""
+    pids = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/" + name + "/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(b")") + 2:].split()
+        if len(fields) > 3 and int(fields[3]) == sid:
+            pids.append(int(name))
+    return pids
+
+
+class PtyProc:
+    """A process on a pseudo-terminal: the master end, read with flow control, carries both ways."""
+
+    def __init__(self, cid, pid, master, window):
+        self.cid = cid
+        self.pid = pid
+        self.master = master
+        self.window = window
+        self.unacked = 0
+        self.pending = bytearray()
+        self.readable = True   # false once the terminal hung up (no process has it open)
+        self.events = 0
+        os.set_blocking(master, False)
+        self.pidfd = os.pidfd_open(pid)
+        sel.register(self.pidfd, selectors.EVENT_READ, ("exit", self))
+        self.update()
+
+    def update(self):
+        """Registers the master for what it waits for: output (unless paused), room for input."""
+        if self.master is None:
+            return
+        events = 0
+        if self.readable and (self.window <= 0 or self.unacked < self.window):
+            events |= selectors.EVENT_READ
+        if self.pending:
+            events |= selectors.EVENT_WRITE
+        if events == self.events:
+            return
+        if self.events == 0:
+            sel.register(self.master, events, ("pty", self))
+        elif events == 0:
+            sel.unregister(self.master)
+        else:
+            sel.modify(self.master, events, ("pty", self))
+        self.events = events
+
+    def on_ready(self, events):
+        if self.master is None:
+            return
+        if events & selectors.EVENT_WRITE:
+            self.flush_input()
+        if events & selectors.EVENT_READ:
+            self.pump()
+        self.update()
+
+    def pump(self, limit=CHUNK):
+        """Sends up to limit bytes of output; returns how many it sent."""
+        sent = 0
+        while sent < limit and self.master is not None:
+            try:
+                data = os.read(self.master, min(CHUNK, limit - sent))
+            except BlockingIOError:
+                break
+            except OSError:  # EIO: no process has the terminal open any more
+                data = b""
+            if not data:
+                self.readable = False
+                break
+            send("o", self.cid, data)
+            sent += len(data)
+            self.unacked += len(data)
+        return sent
+
+    def ack(self, count):
+        self.unacked = max(0, self.unacked - count)
+        self.update()
+
+    def write(self, data):
+        if self.master is None:
+            return
+        self.pending += data
+        self.flush_input()
+        self.update()
+
+    def flush_input(self):
+        try:
+            while self.pending:
+                n = os.write(self.master, self.pending)
+                del self.pending[:n]
+        except BlockingIOError:
+            pass
+        except OSError:
+            self.pending.clear()
+
+    def resize(self, cols, rows):
+        if self.master is not None:
+            try:
+                set_size(self.master, cols, rows)
+            except OSError:
+                pass
+
+    def request_eof(self):
+        pass
+
+    def signal(self, sig, group, session=False):
+        """Signals the process, its process group, or (session) every process of its session."""
+        if not session:
+            Proc.signal(self, sig, group)
+            return
+        for pid in session_members(self.pid) or [self.pid]:
+            try:
+                os.kill(pid, sig)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    def on_exit(self):
+        sel.unregister(self.pidfd)
+        os.close(self.pidfd)
+        _, status = os.waitpid(self.pid, 0)
+        # What the program wrote before it ended comes before its exit event, within a bound:
+        # a background job that keeps the terminal busy cannot hold the exit back.
+        self.pump(PTY_DRAIN_LIMIT)
+        if os.WIFSIGNALED(status):
+            sig = os.WTERMSIG(status)
+            send_json("x", self.cid, {"code": 128 + sig, "signal": sig})
+        else:
+            send_json("x", self.cid, {"code": os.WEXITSTATUS(status), "signal": 0})
+        if self.events:
+            sel.unregister(self.master)
+            self.events = 0
+        os.close(self.master)  # hangs up the terminal: what still uses it gets SIGHUP / EIO
+        self.master = None
+        del procs[self.cid]
+        send("c", self.cid)
+
+
+def spawn_pty(cid, req, argv, env, size):
+    cols = int(size.get("cols", 80))
+    rows = int(size.get("rows", 24))
+    window = int(size.get("window", 0))
+    cwd = req.get("cwd") or "/"
+    master, slave = os.openpty()
+    try:
+        set_size(master, cols, rows)
+        err_r, err_w = os.pipe()
+    except OSError:
+        os.close(master)
+        os.close(slave)
+        raise
+    try:
+        pid = os.fork()
+    except OSError:
+        for fd in (master, slave, err_r, err_w):
+            os.close(fd)
+        raise
+    if pid == 0:  # the child: set up the terminal and exec; it never returns to the loop
+        try:
+            try:
+                os.close(err_r)
+                os.close(master)
+                os.setsid()
+                fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+                for fd in (0, 1, 2):
+                    os.dup2(slave, fd)
+                if slave > 2:
+                    os.close(slave)
+                for sig in DEFAULT_SIGNALS:
+                    signal.signal(sig, signal.SIG_DFL)
+                os.chdir(cwd)
+                if "/" in argv[0]:
+                    os.execve(argv[0], argv, env)
+                else:
+                    os.execvpe(argv[0], argv, env)
+            except OSError as e:
+                os.write(err_w, struct.pack(">i", e.errno or 0) + (e.strerror or str(e)).encode()[:200])
+            except BaseException as e:
+                os.write(err_w, struct.pack(">i", 0) + str(e).encode()[:200])
+        finally:
+            os._exit(127)
+    os.close(slave)
+    os.close(err_w)
+    report = bytearray()
+    while True:  # closes (O_CLOEXEC) when the child execs; holds the error when it could not
+        try:
+            chunk = os.read(err_r, 256)
+        except InterruptedError:
+            continue
+        if not chunk:
+            break
+        report += chunk
+    os.close(err_r)
+    if report:
+        os.close(master)
+        os.waitpid(pid, 0)
+        code = struct.unpack_from(">i", report)[0] if len(report) >= 4 else 0
+        error = OSError(code, report[4:].decode(errors="replace"))
+        raise error
+    procs[cid] = PtyProc(cid, pid, master, window)
     send_json("s", cid, {"pid": pid})
 
 
@@ -250,7 +482,15 @@ def handle(kind, cid, payload):
             proc.request_eof()
         elif kind == "K":
             req = json.loads(payload)
-            proc.signal(int(req.get("sig", signal.SIGTERM)), bool(req.get("group", True)))
+            if req.get("session") and isinstance(proc, PtyProc):
+                proc.signal(int(req.get("sig", signal.SIGTERM)), True, session=True)
+            else:
+                proc.signal(int(req.get("sig", signal.SIGTERM)), bool(req.get("group", True)))
+        elif kind == "Z" and isinstance(proc, PtyProc):
+            req = json.loads(payload)
+            proc.resize(int(req["cols"]), int(req["rows"]))
+        elif kind == "A" and isinstance(proc, PtyProc) and len(payload) == ACK.size:
+            proc.ack(ACK.unpack(payload)[0])
 
 
 def main():
@@ -263,7 +503,7 @@ def main():
     send_json("R", 0, {"pid": os.getpid()})
     out.flush()
     while True:
-        for key, _ in sel.select():
+        for key, events in sel.select():
             tag = key.data[0]
             if tag == "control":
                 try:
@@ -280,6 +520,8 @@ def main():
                     proc.pump(fd)
             elif tag == "stdin":
                 key.data[1].flush_input()
+            elif tag == "pty":
+                key.data[1].on_ready(events)
             elif tag == "exit":
                 key.data[1].on_exit()
         out.flush()
