@@ -5,10 +5,12 @@ import dev.sandcastle.core.exec.ExecService;
 import dev.sandcastle.core.exec.ExecutionView;
 import dev.sandcastle.core.files.Owner;
 import dev.sandcastle.core.files.WorkspaceFiles;
+import dev.sandcastle.core.pty.TerminalService;
 import dev.sandcastle.core.sandbox.Cgroup;
 import dev.sandcastle.core.sandbox.Cgroups;
 import dev.sandcastle.core.sandbox.Sandbox;
 import dev.sandcastle.core.sandbox.SandboxPolicy;
+import dev.sandcastle.core.sandbox.SpawnSpec;
 import dev.sandcastle.core.sandbox.Supervisor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -45,6 +47,7 @@ public final class Workspace implements AutoCloseable {
   private final Cgroup cgroup;
   private final ExecService exec;
   private final WorkspaceFiles files;
+  private final TerminalService terminals;
   private final Map<String, String> sessionCwds = new ConcurrentHashMap<>();
   private final ReentrantLock startLock = new ReentrantLock();
   private volatile Supervisor supervisor;
@@ -60,6 +63,7 @@ public final class Workspace implements AutoCloseable {
     this.exec = new ExecService(this::supervisor, cgroup::oomKills, settings.exec(), logs, sandbox.logs());
     Owner owner = settings.uid() >= 0 && Sandbox.currentUid() == 0 ? new Owner(settings.uid(), settings.gid()) : Owner.NONE;
     this.files = new WorkspaceFiles(settings.home(), sandbox.home(), owner, settings.files());
+    this.terminals = new TerminalService(this::supervisor, this::terminalShell, settings.terminals());
   }
 
   public String name() {
@@ -72,6 +76,11 @@ public final class Workspace implements AutoCloseable {
 
   public WorkspaceFiles files() {
     return files;
+  }
+
+  /** Interactive terminals (shells on pseudo-terminals in this workspace's sandbox). */
+  public TerminalService terminals() {
+    return terminals;
   }
 
   /** The home directory as commands and file operations name it. */
@@ -150,6 +159,17 @@ public final class Workspace implements AutoCloseable {
     return env;
   }
 
+  /**
+   * What a terminal runs: a login shell (it reads /etc/profile, so the prompt and PATH are the
+   * system's) with the environment of commands, told that it drives a colour terminal.
+   */
+  private SpawnSpec terminalShell(String cwd) {
+    Map<String, String> env = environment(Map.of());
+    env.put("TERM", "xterm-256color");
+    env.put("COLORTERM", "truecolor");
+    return new SpawnSpec(List.of(SHELL, "-l"), cwd, env);
+  }
+
   /** The running supervisor, started (or restarted after it died) on demand. */
   public Supervisor supervisor() {
     Supervisor current = supervisor;
@@ -205,6 +225,7 @@ public final class Workspace implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
+    terminals.close();
     stop();
     exec.close();
     cgroup.close();

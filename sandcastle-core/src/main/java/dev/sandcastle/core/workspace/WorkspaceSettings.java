@@ -2,6 +2,7 @@ package dev.sandcastle.core.workspace;
 
 import dev.sandcastle.core.exec.ExecSettings;
 import dev.sandcastle.core.files.FileLimits;
+import dev.sandcastle.core.pty.TerminalSettings;
 import dev.sandcastle.core.sandbox.SandboxPolicy;
 import java.nio.file.Path;
 
@@ -12,9 +13,18 @@ import java.nio.file.Path;
  * @param home the home directory on the host; created if missing
  * @param stateDir a server-owned directory for the workspace's runtime files and command logs
  * @param uid the uid its processes run as, or -1 to keep the server's (only root can switch)
+ * @param terminals limits of its interactive terminals
  */
 public record WorkspaceSettings(
-    String name, Path home, Path stateDir, SandboxPolicy policy, int uid, int gid, ExecSettings exec, FileLimits files) {
+    String name, Path home, Path stateDir, SandboxPolicy policy, int uid, int gid, ExecSettings exec, FileLimits files,
+    TerminalSettings terminals) {
+
+  /** With the default terminal settings. */
+  public WorkspaceSettings(
+      String name, Path home, Path stateDir, SandboxPolicy policy, int uid, int gid, ExecSettings exec, FileLimits files) {
+    this(name, home, stateDir, policy, uid, gid, exec, files, TerminalSettings.defaults());
+  }
+
   public WorkspaceSettings {
     if (name == null || !name.matches("[a-zA-Z0-9_.-]{1,64}")) {
       throw new IllegalArgumentException("workspace name must be 1-64 of [a-zA-Z0-9_.-]");
