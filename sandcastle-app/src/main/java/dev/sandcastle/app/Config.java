@@ -2,6 +2,7 @@ package dev.sandcastle.app;
 
 import dev.sandcastle.core.exec.ExecSettings;
 import dev.sandcastle.core.files.FileLimits;
+import dev.sandcastle.core.pty.TerminalSettings;
 import dev.sandcastle.core.sandbox.Limits;
 import dev.sandcastle.core.sandbox.SandboxPolicy;
 import java.io.IOException;
@@ -33,7 +34,8 @@ record Config(
     ExecSettings exec,
     FileLimits files,
     long maxRequestBytes,
-    long maxUploadBytes) {
+    long maxUploadBytes,
+    TerminalSettings terminals) {
 
   /** A configuration problem, reported to the user in one line. */
   static final class Invalid extends RuntimeException {
@@ -100,11 +102,17 @@ record Config(
     if (maxRequest < 1024 || maxUpload < 1024) {
       throw new Invalid("max-request and max-upload must be at least 1k");
     }
+    long scrollback = bytes(v, Setting.TERMINAL_SCROLLBACK);
+    if (scrollback < TerminalSettings.MIN_SCROLLBACK || scrollback > TerminalSettings.MAX_SCROLLBACK) {
+      throw new Invalid("--" + Setting.TERMINAL_SCROLLBACK.name + " must be between 4k and 64m");
+    }
+    TerminalSettings terminals = new TerminalSettings(integer(v, Setting.MAX_TERMINALS, 1, 10_000),
+        Duration.ofSeconds(integer(v, Setting.TERMINAL_GRACE, 1, 7 * 86_400)), (int) scrollback);
     return new Config(v.get(Setting.HOST), port, dataDir, home,
         Optional.of(v.get(Setting.API_KEY)).filter(s -> !s.isBlank()),
         Optional.of(v.get(Setting.API_KEY_FILE)).filter(s -> !s.isBlank()).map(Path::of),
         bool(v, Setting.GENERATE_API_KEY), new SandboxPolicy(mechanism, network, limits),
-        integer(v, Setting.UID, 1, Integer.MAX_VALUE), exec, files, maxRequest, maxUpload);
+        integer(v, Setting.UID, 1, Integer.MAX_VALUE), exec, files, maxRequest, maxUpload, terminals);
   }
 
   static Optional<Setting> byName(String name) {

@@ -27,6 +27,9 @@ enum Setting {
   OUTPUT_MEMORY("output-memory", "1m", "Output of one command kept in memory; older output is dropped and reported as truncated.", "SANDCASTLE_OUTPUT_MEMORY"),
   OUTPUT_LOG("output-log", "16m", "Size of one command's log file before it rotates (one older part is kept).", "SANDCASTLE_OUTPUT_LOG"),
   RETENTION("retention", "3600", "Seconds a finished command and its log are kept.", "SANDCASTLE_RETENTION"),
+  MAX_TERMINALS("max-terminals", "16", "Interactive terminals a workspace may have open at once; more are refused (429).", "SANDCASTLE_MAX_TERMINALS", "OPEN_TERMINAL_MAX_SESSIONS"),
+  TERMINAL_GRACE("terminal-grace", "600", "Seconds a terminal with no client attached waits for one to reconnect before it is closed.", "SANDCASTLE_TERMINAL_GRACE"),
+  TERMINAL_SCROLLBACK("terminal-scrollback", "256k", "Recent output kept per terminal, replayed to a client that (re)attaches, e.g. 256k or 1m.", "SANDCASTLE_TERMINAL_SCROLLBACK"),
   MAX_REQUEST("max-request", "64m", "Largest JSON request body.", "SANDCASTLE_MAX_REQUEST"),
   MAX_UPLOAD("max-upload", "512m", "Largest uploaded file.", "SANDCASTLE_MAX_UPLOAD"),
   MAX_FILE_WRITE("max-file-write", "50m", "Largest file written through write_file and replace.", "SANDCASTLE_MAX_FILE_WRITE");

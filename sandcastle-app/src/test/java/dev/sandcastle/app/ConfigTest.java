@@ -62,6 +62,23 @@ class ConfigTest {
   }
 
   @Test
+  void terminalSettingsHaveUpstreamDefaultsAndNames() {
+    Config defaults = Config.load(Map.of(), Map.of(), 8000);
+    assertThat(defaults.terminals().maxSessions()).isEqualTo(16);
+    assertThat(defaults.terminals().grace()).isEqualTo(java.time.Duration.ofMinutes(10));
+    assertThat(defaults.terminals().scrollbackBytes()).isEqualTo(256 << 10);
+    Config tuned = Config.load(Map.of(Setting.TERMINAL_SCROLLBACK, "1m"),
+        Map.of("OPEN_TERMINAL_MAX_SESSIONS", "4", "SANDCASTLE_TERMINAL_GRACE", "30"), 8000);
+    assertThat(tuned.terminals().maxSessions()).isEqualTo(4);
+    assertThat(tuned.terminals().grace()).isEqualTo(java.time.Duration.ofSeconds(30));
+    assertThat(tuned.terminals().scrollbackBytes()).isEqualTo(1 << 20);
+    assertThatThrownBy(() -> Config.load(Map.of(Setting.TERMINAL_SCROLLBACK, "1g"), Map.of(), 8000))
+        .isInstanceOf(Config.Invalid.class).hasMessageContaining("--terminal-scrollback");
+    assertThatThrownBy(() -> Config.load(Map.of(Setting.MAX_TERMINALS, "0"), Map.of(), 8000))
+        .isInstanceOf(Config.Invalid.class).hasMessageContaining("--max-terminals");
+  }
+
+  @Test
   void aGeneratedKeyIsStoredPrivatelyAndReused() throws Exception {
     Config config = Config.load(Map.of(Setting.DATA_DIR, dir.toString()), Map.of(), 8000);
     var printed = new java.io.StringWriter();
