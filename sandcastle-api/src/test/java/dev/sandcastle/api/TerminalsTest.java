@@ -109,7 +109,7 @@ class TerminalsTest {
     String id = open(server);
     try (TerminalSocket terminal = TerminalSocket.attach(server, id)) {
       terminal.resize(100, 30);
-      terminal.type("vim -N -u NONE -i NONE notes.txt\r");
+      terminal.type("vi -N -u NONE -i NONE notes.txt\r"); // vim, or vim-tiny on a minimal system
       terminal.await("\u001b[?1049h", SOON); // full screen: the alternate screen is on
       terminal.await("notes.txt", SOON);
       terminal.type("ihello from vim\u001b");

@@ -27,7 +27,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * read from /proc.
  */
 public final class ExecBenchmark {
-  private static final String KEY = "bench-key-0123456789";
+  static final String KEY = "bench-key-0123456789";
   private static final String ECHO = "{\"command\":\"echo hi\"}";
 
   private ExecBenchmark() {}
