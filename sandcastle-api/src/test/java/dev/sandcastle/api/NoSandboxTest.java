@@ -25,4 +25,14 @@ class NoSandboxTest {
       assertThat(server.get("/files/cwd").json().path("home").asString()).isEqualTo(home);
     }
   }
+
+  @Test
+  void terminalsWorkOnTheHostsPseudoTerminals() {
+    try (TestServer server = new TestServer(SandboxPolicy.Mechanism.NONE, new Limits(256L << 20, 64, 0), ExecSettings.defaults());
+        TerminalSocket terminal = TerminalSocket.attach(server, TerminalsTest.open(server))) {
+      terminal.type("echo \"$PWD $(id -u)\"; tty\r");
+      String expectedUid = Sandbox.currentUid() == 0 ? "100000" : Integer.toString(Sandbox.currentUid());
+      terminal.await("\r" + server.home + " " + expectedUid + "\r\n/dev/pts/", java.time.Duration.ofSeconds(10));
+    }
+  }
 }
