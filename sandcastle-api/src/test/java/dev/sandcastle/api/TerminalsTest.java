@@ -313,6 +313,29 @@ class TerminalsTest {
   }
 
   @Test
+  void aClientThatStopsReadingPausesTheProgramInsteadOfBufferingItsOutput() {
+    String id = open(server);
+    long heapBefore = usedHeapAfterGc();
+    try (TerminalSocket stalled = TerminalSocket.connect(server, id, null, true)) {
+      stalled.auth(TestServer.KEY); // reads one message, then never again
+      stalled.type("yes\r");
+      sleepMillis(1_500);
+      long before = yesCpuTicks();
+      sleepMillis(1_000);
+      long after = yesCpuTicks();
+      assertThat(after - before).as("CPU ticks yes used in a second").isLessThan(10); // blocked in write
+      assertThat(usedHeapAfterGc() - heapBefore).as("heap growth, bytes").isLessThan(16L << 20);
+      assertThat(server.get("/api/terminals/" + id).json().path("clients").asInt()).isEqualTo(1);
+    }
+  }
+
+  /** User plus system CPU time of the newest yes in the workspace, in clock ticks. */
+  private static long yesCpuTicks() {
+    JsonNode view = server.run("set -- $(sed 's/.*) //' /proc/$(pgrep -n -x yes)/stat); echo $(( ${12} + ${13} ))", 10);
+    return Long.parseLong(TestServer.output(view).trim());
+  }
+
+  @Test
   @Order(101)
   void aClientThatNeverAuthenticatesIsClosedAfterTenSeconds() {
     TerminalSocket.Close close = silent.awaitClose(Duration.ofSeconds(15));
