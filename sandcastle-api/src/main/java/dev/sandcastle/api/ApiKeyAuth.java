@@ -11,6 +11,10 @@ import java.util.Set;
  * Bearer API-key check for every endpoint but the public ones. The key is compared as SHA-256
  * digests with {@link MessageDigest#isEqual}, so neither its content nor its length leaks
  * through timing.
+ *
+ * <p>WebSocket upgrades never reach {@link #check} (Javalin runs only WebSocket handlers for
+ * them, and browsers cannot set headers on an upgrade anyway): every WebSocket route must
+ * authenticate its first message with {@link #matches}, as {@link TerminalRoutes} does.
  */
 final class ApiKeyAuth {
   private static final Set<String> PUBLIC = Set.of("/health", "/api/config", "/openapi.json");
