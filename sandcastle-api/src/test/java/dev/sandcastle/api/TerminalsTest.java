@@ -139,6 +139,26 @@ class TerminalsTest {
   }
 
   @Test
+  void aFullScreenProgramRedrawsForAClientThatReattaches() {
+    server.post("/files/write", Map.of("path", "redraw.txt", "content", "alpha-line\n"));
+    String id = open(server);
+    TerminalSocket first = TerminalSocket.attach(server, id);
+    first.resize(90, 30);
+    first.type("vi -N -u NONE -i NONE redraw.txt\r");
+    first.await("alpha-line", SOON);
+    first.drop();
+    try (TerminalSocket second = TerminalSocket.attach(server, id)) {
+      second.await("alpha-line", SOON); // the replay
+      sleepMillis(300);
+      int replayed = second.text().length();
+      second.resize(90, 30); // what a client does on connecting; the size is unchanged
+      Awaitility.await().atMost(SOON).until(() -> second.text().indexOf("alpha-line", replayed) >= 0); // vi drew again
+      second.type("\u001b:q!\r");
+      second.await("\u001b[?1049l", SOON);
+    }
+  }
+
+  @Test
   void severalClientsShareOneTerminal() {
     String id = open(server);
     try (TerminalSocket a = TerminalSocket.attach(server, id); TerminalSocket b = TerminalSocket.attach(server, id)) {

@@ -14,7 +14,8 @@
 #   E eof     -                            close the process's stdin (ignored for a terminal)
 #   K signal  JSON {sig, group, session?}  signal the process (group: its process group;
 #                                          session: every process of its session)
-#   Z resize  JSON {cols, rows}            set a terminal's size (the kernel sends SIGWINCH)
+#   Z resize  JSON {cols, rows}            set a terminal's size; its foreground job gets SIGWINCH
+#                                          (also at the same size: a new client wants a redraw)
 #   A ack     4-byte big-endian count      the server consumed that many bytes of a terminal's output
 #   P ping    any bytes                    answered with p and the same bytes
 # Events (supervisor -> server)
@@ -338,11 +339,18 @@ class PtyProc:
             self.pending.clear()
 
     def resize(self, cols, rows):
-        if self.master is not None:
-            try:
-                set_size(self.master, cols, rows)
-            except OSError:
-                pass
+        """Sets the size. The kernel signals SIGWINCH only when it changes; at the same size the
+        foreground job is signalled here, so that a full-screen program redraws its screen for a
+        client that has just (re)attached."""
+        if self.master is None:
+            return
+        try:
+            old = fcntl.ioctl(self.master, termios.TIOCGWINSZ, bytes(8))
+            set_size(self.master, cols, rows)
+            if old[:4] == struct.pack("HH", rows, cols):
+                os.killpg(os.tcgetpgrp(self.master), signal.SIGWINCH)
+        except OSError:
+            pass
 
     def request_eof(self):
         pass
