@@ -35,8 +35,9 @@ import tools.jackson.databind.json.JsonMapper;
  * {@code {"type":"auth","token":"<API key>"}} within 10 s, else the server closes with 4001. Then
  * an unknown terminal closes with 4004; a known one sends its recent scrollback and then live
  * output as binary frames. Binary frames from the client are keystrokes; the text frame
- * {@code {"type":"resize","cols":C,"rows":R}} resizes the terminal; other text frames are typed
- * as text. Any number of clients may attach to one terminal. When the shell exits, every client
+ * {@code {"type":"resize","cols":C,"rows":R}} resizes the terminal (even at the same size it
+ * makes a full-screen program redraw, so a client sends one after attaching); other text frames
+ * are typed as text. Any number of clients may attach to one terminal. When the shell exits, every client
  * gets close code 1000 with the reason {@code {"exit_code":N,"signal":S}}. A terminal whose
  * clients all left stays open for the grace period, waiting for a reconnect.
  */
