@@ -351,6 +351,35 @@ class TerminalsTest {
     }
   }
 
+  @Test
+  void aTerminalNobodyWatchesKeepsRunningAtAModestPace() {
+    String id = open(server);
+    TerminalSocket first = TerminalSocket.attach(server, id);
+    first.type("yes\r");
+    first.await("y\r\ny\r\ny\r\n", SOON);
+    first.drop();
+    Awaitility.await().atMost(SOON).until(() -> server.get("/api/terminals/" + id).json().path("clients").asInt() == 0);
+    sleepMillis(500);
+    long before = yesBytesWritten();
+    sleepMillis(2_000);
+    long perSecond = (yesBytesWritten() - before) / 2;
+    assertThat(perSecond).as("bytes per second yes wrote with nobody watching").isBetween(100_000L, 3_000_000L);
+    try (TerminalSocket second = TerminalSocket.attach(server, id)) { // a watcher takes the brakes off
+      long received = second.bytes();
+      sleepMillis(1_000);
+      assertThat(second.bytes() - received).as("bytes a watching client receives in a second").isGreaterThan(4_000_000L);
+      second.type("\u0003");
+      second.type("echo stopped-$((2*4))\r");
+      second.await("\rstopped-8\r\n", Duration.ofSeconds(20));
+    }
+  }
+
+  /** Bytes the newest yes in the workspace has written so far. */
+  private static long yesBytesWritten() {
+    JsonNode view = server.run("sed -n 's/^wchar: //p' /proc/$(pgrep -n -x yes)/io", 10);
+    return Long.parseLong(TestServer.output(view).trim());
+  }
+
   /** User plus system CPU time of the newest yes in the workspace, in clock ticks. */
   private static long yesCpuTicks() {
     JsonNode view = server.run("set -- $(sed 's/.*) //' /proc/$(pgrep -n -x yes)/stat); echo $(( ${12} + ${13} ))", 10);

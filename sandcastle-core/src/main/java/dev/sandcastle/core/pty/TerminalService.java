@@ -87,7 +87,7 @@ public final class TerminalService implements AutoCloseable {
       }
     } while (!open.compareAndSet(count, count + 1));
     String id = newId();
-    TerminalSession session = new TerminalSession(id, settings.scrollbackBytes(), settings.window(), acker, this::ended);
+    TerminalSession session = new TerminalSession(id, settings.scrollbackBytes(), settings.window(), acker, timer, this::ended);
     sessions.put(id, session);
     try {
       session.setChannel(supervisor.get().spawnTerminal(shell.apply(cwd), new TerminalOptions(COLS, ROWS, settings.window()), session));

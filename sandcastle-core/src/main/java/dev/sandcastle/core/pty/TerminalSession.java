@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
@@ -28,19 +30,25 @@ import org.slf4j.LoggerFactory;
  * time, without ever blocking that thread. A client that falls further behind than the ring holds
  * skips ahead. Flow control keeps the program honest: the supervisor stops reading the terminal
  * once a window of output is unacknowledged, and this session acknowledges output as the fastest
- * attached client takes it (or at once when nobody is attached: a detached terminal keeps
- * running, as in tmux). So a flood is paced by the client that watches it, memory stays at the
- * ring plus one chunk per client, and the reader thread stays free for every other process.
+ * attached client takes it. When nobody is attached, the terminal keeps running (as in tmux: a
+ * build goes on while the laptop sleeps) but its output is acknowledged at a modest rate
+ * ({@link #DETACHED_RATE}), so a forgotten {@code yes} does not burn the workspace's and the
+ * server's CPU for the whole grace period. So a flood is paced by the client that watches it,
+ * memory stays at the ring plus one chunk per client, and the reader thread stays free for every
+ * other process.
  *
  * <p>One lock guards the state; no callback runs while it is held.
  */
 final class TerminalSession implements ChannelListener {
   private static final Logger log = LoggerFactory.getLogger(TerminalSession.class);
+  /** Output per second a terminal may produce while no client is attached. */
+  static final long DETACHED_RATE = 1 << 20;
 
   private final String id;
   private final Instant createdAt = Instant.now().truncatedTo(ChronoUnit.MICROS);
   private final int window;
   private final Executor acker;
+  private final ScheduledExecutorService timer;
   private final Consumer<TerminalSession> onEnd;
   final ReentrantLock lock = new ReentrantLock();
   private final Condition launched = lock.newCondition();
@@ -59,18 +67,26 @@ final class TerminalSession implements ChannelListener {
   private long credited;
   /** When the last client left (or the terminal was created): starts the grace period. */
   private long detachedSince = System.nanoTime();
+  /** Output that may still be acknowledged while detached (a token bucket of one window). */
+  private long detachedBudget;
+  private long detachedBudgetAt = System.nanoTime();
+  private boolean resettleScheduled;
 
   /**
    * @param window the supervisor's flow-control window (0: none)
    * @param acker runs acknowledgements, which write to the supervisor, off the reader thread
+   * @param timer paces the acknowledgements of a detached terminal
    * @param onEnd runs once, on the reader thread, when the shell has ended
    */
-  TerminalSession(String id, int scrollbackBytes, int window, Executor acker, Consumer<TerminalSession> onEnd) {
+  TerminalSession(String id, int scrollbackBytes, int window, Executor acker, ScheduledExecutorService timer,
+      Consumer<TerminalSession> onEnd) {
     this.id = id;
     this.scrollback = new Scrollback(scrollbackBytes);
     this.window = window;
     this.acker = acker;
+    this.timer = timer;
     this.onEnd = onEnd;
+    this.detachedBudget = window;
   }
 
   String id() {
@@ -173,6 +189,8 @@ final class TerminalSession implements ChannelListener {
       }
       if (clients.isEmpty()) {
         detachedSince = System.nanoTime();
+        detachedBudget = window;
+        detachedBudgetAt = detachedSince;
       }
       settleCredit();
     } finally {
@@ -293,23 +311,40 @@ final class TerminalSession implements ChannelListener {
   }
 
   /**
-   * Returns flow-control credit to the supervisor up to what the fastest client has taken (all
-   * output when none is attached), in batches of a quarter window. Lock held.
+   * Returns flow-control credit to the supervisor up to what the fastest client has taken (while
+   * detached: what arrived, within the budget of {@link #DETACHED_RATE}), in batches of a quarter
+   * window. Lock held.
    */
   void settleCredit() {
     if (window <= 0 || channel == null || exit != null) {
       return;
     }
-    long target = scrollback.end();
-    if (!clients.isEmpty()) {
+    long batch = Math.max(1, window / 4);
+    long target;
+    if (clients.isEmpty()) {
+      long now = System.nanoTime();
+      long elapsed = Math.min(now - detachedBudgetAt, 1_000_000_000L); // a second refills any window
+      long refill = elapsed * DETACHED_RATE / 1_000_000_000L;
+      if (refill > 0) {
+        detachedBudget = Math.min(window, detachedBudget + refill);
+        detachedBudgetAt = now;
+      }
+      target = credited + Math.min(scrollback.end() - credited, detachedBudget);
+      if (target < scrollback.end()) {
+        resettleLater(batch); // the supervisor may be paused: no output will come to call again
+      }
+    } else {
       target = 0;
       for (Attachment client : clients) {
         target = Math.max(target, client.delivered);
       }
     }
     long delta = target - credited;
-    if (delta < Math.max(1, window / 4)) {
+    if (delta < batch) {
       return;
+    }
+    if (clients.isEmpty()) {
+      detachedBudget -= delta;
     }
     credited = target;
     owed.addAndGet(delta);
@@ -319,6 +354,28 @@ final class TerminalSession implements ChannelListener {
       } catch (RejectedExecutionException e) {
         ackQueued.set(false); // shutting down
       }
+    }
+  }
+
+  /** Looks again once the detached budget has grown by a batch. Lock held. */
+  private void resettleLater(long batch) {
+    if (resettleScheduled) {
+      return;
+    }
+    resettleScheduled = true;
+    long delayNanos = batch * 1_000_000_000L / DETACHED_RATE;
+    try {
+      timer.schedule(() -> {
+        lock.lock();
+        try {
+          resettleScheduled = false;
+          settleCredit();
+        } finally {
+          lock.unlock();
+        }
+      }, delayNanos, TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException e) {
+      resettleScheduled = false; // shutting down
     }
   }
 

@@ -48,7 +48,7 @@ class TerminalSessionTest {
   }
 
   private static TerminalSession session(int scrollback) {
-    TerminalSession session = new TerminalSession("t", scrollback, 0, Runnable::run, s -> { });
+    TerminalSession session = new TerminalSession("t", scrollback, 0, Runnable::run, null, s -> { });
     session.started(42);
     return session;
   }
