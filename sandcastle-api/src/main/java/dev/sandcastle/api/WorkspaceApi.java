@@ -134,6 +134,9 @@ public final class WorkspaceApi {
     });
     r.post("/files/upload", this::upload);
     r.post("/files/archive", this::archive);
+
+    // Kernels
+    new KernelRoutes(workspaces).register(r);
   }
 
   private Workspace ws(Context ctx) {

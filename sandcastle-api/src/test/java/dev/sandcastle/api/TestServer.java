@@ -2,6 +2,7 @@ package dev.sandcastle.api;
 
 import dev.sandcastle.core.exec.ExecSettings;
 import dev.sandcastle.core.files.FileLimits;
+import dev.sandcastle.core.kernel.KernelSettings;
 import dev.sandcastle.core.sandbox.Cgroups;
 import dev.sandcastle.core.sandbox.Limits;
 import dev.sandcastle.core.sandbox.Sandbox;
@@ -44,7 +45,8 @@ final class TestServer implements AutoCloseable {
       int uid = Sandbox.currentUid() == 0 ? 100_000 : -1;
       workspace = new Workspace(new WorkspaceSettings("test-" + ProcessHandle.current().pid() + "-" + System.nanoTime(), home,
           root.resolve("state"), new SandboxPolicy(mechanism, SandboxPolicy.Network.NONE, limits), uid, uid, exec,
-          FileLimits.defaults()), Cgroups.detect());
+          FileLimits.defaults(), new KernelSettings(16, Duration.ofMinutes(5), Duration.ofSeconds(60), Duration.ofSeconds(2))),
+          Cgroups.detect());
       Files.createDirectories(root.resolve("uploads"));
       app = new WorkspaceApi(ctx -> workspace, new ApiSettings(KEY, 1 << 20, 4 << 20, root.resolve("uploads"))).create("127.0.0.1", 0);
       app.start();

@@ -5,6 +5,8 @@ import dev.sandcastle.core.exec.ExecService;
 import dev.sandcastle.core.exec.ExecutionView;
 import dev.sandcastle.core.files.Owner;
 import dev.sandcastle.core.files.WorkspaceFiles;
+import dev.sandcastle.core.kernel.KernelService;
+import dev.sandcastle.core.sandbox.SpawnSpec;
 import dev.sandcastle.core.sandbox.Cgroup;
 import dev.sandcastle.core.sandbox.Cgroups;
 import dev.sandcastle.core.sandbox.Sandbox;
@@ -45,6 +47,7 @@ public final class Workspace implements AutoCloseable {
   private final Cgroup cgroup;
   private final ExecService exec;
   private final WorkspaceFiles files;
+  private final KernelService kernels;
   private final Map<String, String> sessionCwds = new ConcurrentHashMap<>();
   private final ReentrantLock startLock = new ReentrantLock();
   private volatile Supervisor supervisor;
@@ -60,6 +63,7 @@ public final class Workspace implements AutoCloseable {
     this.exec = new ExecService(this::supervisor, cgroup::oomKills, settings.exec(), logs, sandbox.logs());
     Owner owner = settings.uid() >= 0 && Sandbox.currentUid() == 0 ? new Owner(settings.uid(), settings.gid()) : Owner.NONE;
     this.files = new WorkspaceFiles(settings.home(), sandbox.home(), owner, settings.files());
+    this.kernels = new KernelService(this::supervisor, this::kernelHostSpec, cgroup::oomKills, settings.kernels(), sandbox.home());
   }
 
   public String name() {
@@ -72,6 +76,15 @@ public final class Workspace implements AutoCloseable {
 
   public WorkspaceFiles files() {
     return files;
+  }
+
+  /** The workspace's Python kernels. */
+  public KernelService kernels() {
+    return kernels;
+  }
+
+  private SpawnSpec kernelHostSpec() {
+    return new SpawnSpec(List.of(Sandbox.python(), "-I", sandbox.kernelScript()), home(), environment(Map.of()));
   }
 
   /** The home directory as commands and file operations name it. */
@@ -192,6 +205,7 @@ public final class Workspace implements AutoCloseable {
   public void stop() {
     startLock.lock();
     try {
+      kernels.stopAll();
       if (supervisor != null) {
         supervisor.close();
         supervisor = null;
@@ -207,6 +221,7 @@ public final class Workspace implements AutoCloseable {
     closed = true;
     stop();
     exec.close();
+    kernels.close();
     cgroup.close();
   }
 

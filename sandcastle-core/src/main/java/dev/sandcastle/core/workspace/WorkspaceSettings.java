@@ -2,6 +2,7 @@ package dev.sandcastle.core.workspace;
 
 import dev.sandcastle.core.exec.ExecSettings;
 import dev.sandcastle.core.files.FileLimits;
+import dev.sandcastle.core.kernel.KernelSettings;
 import dev.sandcastle.core.sandbox.SandboxPolicy;
 import java.nio.file.Path;
 
@@ -14,7 +15,8 @@ import java.nio.file.Path;
  * @param uid the uid its processes run as, or -1 to keep the server's (only root can switch)
  */
 public record WorkspaceSettings(
-    String name, Path home, Path stateDir, SandboxPolicy policy, int uid, int gid, ExecSettings exec, FileLimits files) {
+    String name, Path home, Path stateDir, SandboxPolicy policy, int uid, int gid, ExecSettings exec, FileLimits files,
+    KernelSettings kernels) {
   public WorkspaceSettings {
     if (name == null || !name.matches("[a-zA-Z0-9_.-]{1,64}")) {
       throw new IllegalArgumentException("workspace name must be 1-64 of [a-zA-Z0-9_.-]");
