@@ -41,21 +41,41 @@ final class KernelRoutes {
   record ExecuteCode(String code, String language, @com.fasterxml.jackson.annotation.JsonProperty("session_id") String sessionId,
       Double timeout) {}
 
+  record OpenNotebook(String path) {}
+
+  record ExecuteCell(@com.fasterxml.jackson.annotation.JsonProperty("cell_index") Integer cellIndex, String source, Double timeout) {}
+
   void register(RoutesConfig r) {
     r.post("/execute_code", this::executeCode);
+    r.post("/notebooks", ctx -> ctx.json(workspaces.apply(ctx).notebooks()
+        .open(Params.require(ctx.bodyAsClass(OpenNotebook.class).path(), "path"))));
+    r.get("/notebooks/{id}", ctx -> ctx.json(workspaces.apply(ctx).notebooks().get(ctx.pathParam("id"))));
+    r.delete("/notebooks/{id}", ctx -> {
+      workspaces.apply(ctx).notebooks().close(ctx.pathParam("id"));
+      ctx.json(Map.of("status", "closed"));
+    });
+    r.post("/notebooks/{id}/execute", ctx -> {
+      ExecuteCell body = ctx.bodyAsClass(ExecuteCell.class);
+      ctx.json(workspaces.apply(ctx).notebooks().execute(ctx.pathParam("id"), Params.require(body.cellIndex(), "cell_index"),
+          Optional.ofNullable(body.source()), seconds(body.timeout())));
+    });
+  }
+
+  private static Duration seconds(Double timeout) {
+    if (timeout == null) {
+      return Duration.ZERO;
+    }
+    if (!(timeout > 0 && timeout <= MAX_TIMEOUT_SECONDS)) {
+      throw new BadRequest("timeout must be between 0 and " + MAX_TIMEOUT_SECONDS + " seconds");
+    }
+    return Duration.ofMillis((long) (timeout * 1000));
   }
 
   private void executeCode(Context ctx) throws Exception {
     ExecuteCode body = ctx.bodyAsClass(ExecuteCode.class);
     String code = Params.require(body.code(), "code");
     String language = Optional.ofNullable(body.language()).orElse("python").toLowerCase(java.util.Locale.ROOT);
-    Duration timeout = Duration.ZERO;
-    if (body.timeout() != null) {
-      if (!(body.timeout() > 0 && body.timeout() <= MAX_TIMEOUT_SECONDS)) {
-        throw new BadRequest("timeout must be between 0 and " + MAX_TIMEOUT_SECONDS + " seconds");
-      }
-      timeout = Duration.ofMillis((long) (body.timeout() * 1000));
-    }
+    Duration timeout = seconds(body.timeout());
     Workspace ws = workspaces.apply(ctx);
     Optional<String> session = Optional.ofNullable(body.sessionId()).filter(s -> !s.isBlank()).or(() -> Params.session(ctx));
     boolean stream = Params.bool(ctx, "stream", false);

@@ -6,6 +6,7 @@ import dev.sandcastle.core.exec.ExecutionView;
 import dev.sandcastle.core.files.Owner;
 import dev.sandcastle.core.files.WorkspaceFiles;
 import dev.sandcastle.core.kernel.KernelService;
+import dev.sandcastle.core.notebook.NotebookService;
 import dev.sandcastle.core.sandbox.SpawnSpec;
 import dev.sandcastle.core.sandbox.Cgroup;
 import dev.sandcastle.core.sandbox.Cgroups;
@@ -48,6 +49,7 @@ public final class Workspace implements AutoCloseable {
   private final ExecService exec;
   private final WorkspaceFiles files;
   private final KernelService kernels;
+  private final NotebookService notebooks;
   private final Map<String, String> sessionCwds = new ConcurrentHashMap<>();
   private final ReentrantLock startLock = new ReentrantLock();
   private volatile Supervisor supervisor;
@@ -64,6 +66,7 @@ public final class Workspace implements AutoCloseable {
     Owner owner = settings.uid() >= 0 && Sandbox.currentUid() == 0 ? new Owner(settings.uid(), settings.gid()) : Owner.NONE;
     this.files = new WorkspaceFiles(settings.home(), sandbox.home(), owner, settings.files());
     this.kernels = new KernelService(this::supervisor, this::kernelHostSpec, cgroup::oomKills, settings.kernels(), sandbox.home());
+    this.notebooks = new NotebookService(files, kernels);
   }
 
   public String name() {
@@ -81,6 +84,11 @@ public final class Workspace implements AutoCloseable {
   /** The workspace's Python kernels. */
   public KernelService kernels() {
     return kernels;
+  }
+
+  /** The workspace's open notebooks. */
+  public NotebookService notebooks() {
+    return notebooks;
   }
 
   private SpawnSpec kernelHostSpec() {
