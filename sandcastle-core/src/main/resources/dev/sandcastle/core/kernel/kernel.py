@@ -55,7 +55,9 @@ def json_line(obj):
 
 class Kernel:
     def __init__(self, out_fd):
+        import threading
         self.out = os.fdopen(out_fd, "wb", buffering=0)
+        self.lock = threading.Lock()
         self.cell = None
         self.sent = 0
         self.truncated = False
@@ -64,7 +66,9 @@ class Kernel:
     def emit(self, obj):
         if self.cell is not None:
             obj["id"] = self.cell
-        self.out.write(json_line(obj))
+        line = json_line(obj)
+        with self.lock:  # lines longer than PIPE_BUF must not interleave between threads
+            self.out.write(line)
 
     def stream(self, name, text):
         if not text or self.cell is None:
@@ -81,7 +85,13 @@ class Kernel:
         self.sent += len(text)
         self.emit({"type": "stream", "name": name, "text": text})
 
+    def flush_streams(self):
+        for stream in (sys.stdout, sys.stderr):
+            if isinstance(stream, Stream):
+                stream.flush()
+
     def display(self, data, metadata=None, result=False):
+        self.flush_streams()
         size = sum(len(v) if isinstance(v, str) else 0 for v in data.values())
         if self.sent + size > MAX_CELL_OUTPUT * 16:
             self.stream("stderr", "[display output dropped: too large]\n")
@@ -94,18 +104,27 @@ class Kernel:
 
 
 class Stream:
-    """sys.stdout / sys.stderr of a kernel: each write becomes a stream event."""
+    """sys.stdout / sys.stderr of a kernel: text is sent as stream events line by line (a partial
+    line waits at most FLUSH_INTERVAL, sent by the kernel's flusher thread)."""
+
+    FLUSH_INTERVAL = 0.1
 
     def __init__(self, kernel, name):
+        import threading
         self.kernel = kernel
         self.name = name
         self.encoding = "utf-8"
         self.errors = "replace"
+        self.pending = []
+        self.lock = threading.Lock()
 
     def write(self, text):
         if not isinstance(text, str):
             text = str(text)
-        self.kernel.stream(self.name, text)
+        with self.lock:
+            self.pending.append(text)
+            if "\n" in text or sum(map(len, self.pending)) > 8192:
+                self._flush_locked()
         return len(text)
 
     def writelines(self, lines):
@@ -113,7 +132,14 @@ class Stream:
             self.write(line)
 
     def flush(self):
-        pass
+        with self.lock:
+            self._flush_locked()
+
+    def _flush_locked(self):
+        if self.pending:
+            text = "".join(self.pending)
+            self.pending = []
+            self.kernel.stream(self.name, text)
 
     def isatty(self):
         return False
@@ -201,6 +227,7 @@ def make_ipython_shell(kernel):
 
     class Shell(InteractiveShell):
         def _showtraceback(self, etype, evalue, stb):
+            kernel.flush_streams()
             kernel.emit({"type": "error", "ename": getattr(etype, "__name__", str(etype)),
                          "evalue": str(evalue), "traceback": stb,
                          "traceback_plain": [strip_ansi(line) for line in stb]})
@@ -243,6 +270,7 @@ def run_plain(namespace, kernel, code):
             pass
         tb = traceback.format_exception(type(e), e, e.__traceback__)
         tb = [line for line in tb if 'File "' not in line or "kernel.py" not in line]
+        kernel.flush_streams()
         kernel.emit({"type": "error", "ename": type(e).__name__, "evalue": str(e), "traceback": tb,
                      "traceback_plain": tb})
         return False
@@ -281,6 +309,14 @@ def kernel_main(req_fd, out_fd, cwd):
             kernel.stream("stdout", chunk.decode("utf-8", "replace"))
 
     threading.Thread(target=pump, daemon=True).start()
+
+    def flusher():
+        import time
+        while True:
+            time.sleep(Stream.FLUSH_INTERVAL)
+            kernel.flush_streams()
+
+    threading.Thread(target=flusher, daemon=True).start()
     if HAVE_IPYTHON:
         shell = make_ipython_shell(kernel)
         run = lambda code: run_ipython(shell, kernel, code)
@@ -314,9 +350,10 @@ def kernel_main(req_fd, out_fd, cwd):
             ok = run(req.get("code", ""))
             flush_figures(kernel)
         except KeyboardInterrupt:
+            kernel.flush_streams()
             kernel.emit({"type": "error", "ename": "KeyboardInterrupt", "evalue": "",
                          "traceback": ["KeyboardInterrupt"], "traceback_plain": ["KeyboardInterrupt"]})
-        sys.stdout.flush()
+        kernel.flush_streams()
         drain(read_end)
         kernel.emit({"type": "done", "status": "ok" if ok else "error", "execution_count": kernel.count})
         kernel.cell = None
