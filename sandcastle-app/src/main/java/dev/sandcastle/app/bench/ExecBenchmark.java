@@ -33,12 +33,16 @@ public final class ExecBenchmark {
   private ExecBenchmark() {}
 
   public static int run(String what, int seconds, PrintWriter out) {
-    if (!"exec".equals(what)) {
-      out.println("unknown benchmark '" + what + "'; available: exec");
-      return 2;
-    }
     try {
-      new ExecBenchmark().exec(seconds, out);
+      switch (what) {
+        case "exec" -> new ExecBenchmark().exec(seconds, out);
+        case "kernel" -> KernelBenchmark.run(out);
+        default -> {
+          out.println("unknown benchmark '" + what + "'; available: exec, kernel");
+          return 2;
+        }
+      }
+      out.flush();
       return 0;
     } catch (Exception e) {
       out.println("benchmark failed: " + e);

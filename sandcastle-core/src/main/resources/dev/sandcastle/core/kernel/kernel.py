@@ -27,6 +27,7 @@ import signal
 import sys
 
 PRELOAD = ("numpy", "pandas", "matplotlib", "matplotlib.pyplot")
+SYNC = b"\x00\x1esandcastle-cell-end\x1e\x00"
 MAX_CELL_OUTPUT = int(os.environ.get("SANDCASTLE_KERNEL_OUTPUT_LIMIT", str(1 << 20)))
 
 try:
@@ -235,7 +236,12 @@ def make_ipython_shell(kernel):
         def enable_gui(self, gui=None):
             pass
 
-    shell = Shell.instance(displayhook_class=Hook, display_pub_class=Publisher)
+    from traitlets.config import Config
+    config = Config()
+    # In/Out history in memory only: the SQLite file in ~/.ipython costs a millisecond per cell
+    # and would leave IPython's files in the user's home.
+    config.HistoryManager.hist_file = ":memory:"
+    shell = Shell.instance(config=config, displayhook_class=Hook, display_pub_class=Publisher)
     shell.colors = "Linux"
     try:
         shell.InteractiveTB.set_mode("Context")
@@ -298,7 +304,10 @@ def kernel_main(req_fd, out_fd, cwd):
     os.close(write_end)
     import threading
 
+    synced = threading.Event()
+
     def pump():
+        pending = b""
         while True:
             try:
                 chunk = os.read(read_end, 65536)
@@ -306,7 +315,17 @@ def kernel_main(req_fd, out_fd, cwd):
                 return
             if not chunk:
                 return
-            kernel.stream("stdout", chunk.decode("utf-8", "replace"))
+            pending += chunk
+            # A cell's end writes SYNC; everything before it belongs to that cell.
+            while SYNC in pending:
+                before, pending = pending.split(SYNC, 1)
+                if before:
+                    kernel.stream("stdout", before.decode("utf-8", "replace"))
+                synced.set()
+            keep = len(SYNC) - 1  # a marker may be split across reads
+            if len(pending) > keep:
+                text, pending = pending[:-keep], pending[-keep:]
+                kernel.stream("stdout", text.decode("utf-8", "replace"))
 
     threading.Thread(target=pump, daemon=True).start()
 
@@ -354,30 +373,11 @@ def kernel_main(req_fd, out_fd, cwd):
             kernel.emit({"type": "error", "ename": "KeyboardInterrupt", "evalue": "",
                          "traceback": ["KeyboardInterrupt"], "traceback_plain": ["KeyboardInterrupt"]})
         kernel.flush_streams()
-        drain(read_end)
+        synced.clear()
+        os.write(1, SYNC)  # the pump forwards what subprocesses wrote before it, then signals
+        synced.wait(1.0)
         kernel.emit({"type": "done", "status": "ok" if ok else "error", "execution_count": kernel.count})
         kernel.cell = None
-
-
-def drain(fd):
-    """Waits (briefly) until the fd-level output pipe is empty, so it precedes the done event."""
-    import fcntl
-    import termios
-    import time
-    import array
-    deadline = time.monotonic() + 0.2
-    while time.monotonic() < deadline:
-        n = array.array("i", [0])
-        try:
-            fcntl.ioctl(fd, termios.FIONREAD, n)
-        except OSError:
-            return
-        if n[0] == 0:
-            time.sleep(0.0005)
-            fcntl.ioctl(fd, termios.FIONREAD, n)
-            if n[0] == 0:
-                return
-        time.sleep(0.001)
 
 
 # --------------------------------------------------------------------------------------------
