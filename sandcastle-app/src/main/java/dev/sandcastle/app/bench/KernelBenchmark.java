@@ -7,7 +7,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.WebSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,8 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -28,7 +25,7 @@ import tools.jackson.databind.json.JsonMapper;
  */
 final class KernelBenchmark {
   private static final JsonMapper JSON = JsonMapper.builder().build();
-  private static final String KEY = "bench-key-0123456789";
+  private static final String KEY = ExecBenchmark.KEY;
 
   private KernelBenchmark() {}
 
@@ -173,9 +170,18 @@ final class KernelBenchmark {
     }
   }
 
+  private static final Map<String, ExecBenchmark.RawClient> CLIENTS = new java.util.HashMap<>();
+
   private static JsonNode executeCode(HttpClient http, String base, String code, String session) throws IOException, InterruptedException {
     String body = JSON.writeValueAsString(Map.of("code", code, "session_id", session));
-    JsonNode result = JSON.readTree(post(http, base + "/execute_code", body));
+    int port = URI.create(base).getPort();
+    ExecBenchmark.RawClient client = CLIENTS.get(base);
+    if (client == null) {
+      client = new ExecBenchmark.RawClient(port);
+      CLIENTS.put(base, client);
+    }
+    String response = client.post("/execute_code", body);
+    JsonNode result = JSON.readTree(response.substring(response.indexOf("\r\n\r\n") + 4));
     if (!result.path("status").asString().equals("success")) {
       throw new IOException("execute_code failed: " + result);
     }
@@ -199,27 +205,17 @@ final class KernelBenchmark {
   }
 
   /** A Jupyter channels socket that times execute_request round trips (request sent to status idle). */
-  static final class Channels implements WebSocket.Listener, AutoCloseable {
-    private final LinkedBlockingQueue<JsonNode> messages = new LinkedBlockingQueue<>();
-    private final StringBuilder partial = new StringBuilder();
+  static final class Channels implements AutoCloseable {
+    private final RawWebSocket socket;
     private final String session = UUID.randomUUID().toString();
-    private WebSocket socket;
 
-    static Channels open(HttpClient http, String url) {
-      Channels channels = new Channels();
-      channels.socket = http.newWebSocketBuilder().buildAsync(URI.create(url), channels).join();
-      return channels;
+    private Channels(RawWebSocket socket) {
+      this.socket = socket;
     }
 
-    @Override
-    public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-      partial.append(data);
-      if (last) {
-        messages.add(JSON.readTree(partial.toString()));
-        partial.setLength(0);
-      }
-      webSocket.request(1);
-      return null;
+    static Channels open(HttpClient http, String url) throws IOException {
+      URI uri = URI.create(url);
+      return new Channels(new RawWebSocket(uri.getPort(), uri.getRawPath() + "?" + uri.getRawQuery()));
     }
 
     double[] time(String code, int runs) throws Exception {
@@ -232,12 +228,9 @@ final class KernelBenchmark {
             "content", Map.of("code", code, "silent", false, "store_history", true, "user_expressions", Map.of(), "allow_stdin", false,
                 "stop_on_error", true)));
         long t0 = System.nanoTime();
-        socket.sendText(request, true).join();
+        socket.sendText(request);
         while (true) {
-          JsonNode message = messages.poll(120, TimeUnit.SECONDS);
-          if (message == null) {
-            throw new IOException("no answer within 120 s");
-          }
+          JsonNode message = JSON.readTree(socket.receiveText());
           if (message.path("parent_header").path("msg_id").asString("").equals(msgId)
               && message.path("msg_type").asString().equals("status")
               && message.path("content").path("execution_state").asString().equals("idle")) {
@@ -252,8 +245,8 @@ final class KernelBenchmark {
     }
 
     @Override
-    public void close() {
-      socket.sendClose(WebSocket.NORMAL_CLOSURE, "done").join();
+    public void close() throws IOException {
+      socket.close();
     }
   }
 }
