@@ -169,6 +169,13 @@ class KernelsTest {
   }
 
   @Test
+  void pipSaysClearlyThatThereIsNoNetwork() {
+    JsonNode result = code("%pip install requests", "session_id", "pip");
+    assertThat(result.path("status").asString()).isEqualTo("error");
+    assertThat(result.path("error").asString()).contains("no network access").contains("--network host");
+  }
+
+  @Test
   void badRequestsAreProblems() {
     assertThat(server.post("/execute_code", Map.of("language", "python")).status()).isEqualTo(400);
     assertThat(server.post("/execute_code", Map.of("code", "1", "language", "cobol")).status()).isEqualTo(400);

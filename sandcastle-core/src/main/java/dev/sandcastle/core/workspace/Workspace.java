@@ -154,11 +154,20 @@ public final class Workspace implements AutoCloseable {
     env.put("USER", sandbox.user());
     env.put("LOGNAME", sandbox.user());
     env.put("SHELL", SHELL);
-    env.put("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin");
+    env.put("PATH", home() + "/.local/bin:/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin");
     env.put("LANG", "C.UTF-8");
     env.put("TERM", "dumb");
     env.put("PYTHONUNBUFFERED", "1");
     env.put("MPLBACKEND", "Agg");
+    // pip installs into the workspace (~/.local), beside Debian's packages, when there is network.
+    env.put("PIP_USER", "1");
+    env.put("PIP_BREAK_SYSTEM_PACKAGES", "1");
+    env.put("PIP_DISABLE_PIP_VERSION_CHECK", "1");
+    boolean offline = settings.policy().network() == dev.sandcastle.core.sandbox.SandboxPolicy.Network.NONE;
+    env.put("SANDCASTLE_NETWORK", offline ? "none" : "host");
+    if (offline) {
+      env.put("PIP_NO_INDEX", "1"); // fail at once instead of retrying a network that is not there
+    }
     for (var entry : extra.entrySet()) {
       if (!ENV_NAME.matcher(entry.getKey()).matches()) {
         throw new BadRequest("invalid environment variable name: " + entry.getKey());

@@ -242,6 +242,17 @@ def make_ipython_shell(kernel):
     # and would leave IPython's files in the user's home.
     config.HistoryManager.hist_file = ":memory:"
     shell = Shell.instance(config=config, displayhook_class=Hook, display_pub_class=Publisher)
+
+    def pip(line):
+        """%pip: installs into the workspace (~/.local) when it has network; says why not otherwise."""
+        if os.environ.get("SANDCASTLE_NETWORK", "none") == "none":
+            raise RuntimeError("pip cannot install packages: this workspace has no network access (network: none). "
+                               "Use the packages already installed (" + ", ".join(preloaded or ["the standard library"])
+                               + "), or ask the administrator to run the workspace with --network host.")
+        import subprocess
+        subprocess.run([sys.executable, "-m", "pip"] + line.split(), check=False)
+
+    shell.register_magic_function(pip, "line", "pip")
     shell.colors = "Linux"
     try:
         shell.InteractiveTB.set_mode("Context")
