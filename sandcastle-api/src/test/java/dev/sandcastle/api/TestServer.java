@@ -37,6 +37,11 @@ final class TestServer implements AutoCloseable {
   final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   TestServer(SandboxPolicy.Mechanism mechanism, Limits limits, ExecSettings exec) {
+    this(mechanism, limits, exec, FileLimits.defaults(),
+        new KernelSettings(16, Duration.ofMinutes(5), Duration.ofSeconds(60), Duration.ofSeconds(2)));
+  }
+
+  TestServer(SandboxPolicy.Mechanism mechanism, Limits limits, ExecSettings exec, FileLimits files, KernelSettings kernels) {
     try {
       root = Files.createTempDirectory("sandcastle-test");
       root.toFile().setExecutable(true, false);
@@ -45,8 +50,7 @@ final class TestServer implements AutoCloseable {
       int uid = Sandbox.currentUid() == 0 ? 100_000 : -1;
       workspace = new Workspace(new WorkspaceSettings("test-" + ProcessHandle.current().pid() + "-" + System.nanoTime(), home,
           root.resolve("state"), new SandboxPolicy(mechanism, SandboxPolicy.Network.NONE, limits), uid, uid, exec,
-          FileLimits.defaults(), new KernelSettings(16, Duration.ofMinutes(5), Duration.ofSeconds(60), Duration.ofSeconds(2))),
-          Cgroups.detect());
+          files, kernels), Cgroups.detect());
       Files.createDirectories(root.resolve("uploads"));
       app = new WorkspaceApi(ctx -> workspace, new ApiSettings(KEY, 1 << 20, 4 << 20, root.resolve("uploads"))).create("127.0.0.1", 0);
       app.start();

@@ -20,6 +20,8 @@ import tools.jackson.databind.JsonNode;
  */
 final class Kernel {
   private final String name;
+  /** Unique per fork: a restarted kernel of the same name never receives its predecessor's events. */
+  private final String hostId;
   private final KernelHost host;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
@@ -33,9 +35,26 @@ final class Kernel {
   private Cell cell;
   private long nextCell;
 
-  Kernel(String name, KernelHost host) {
+  Kernel(String name, String hostId, KernelHost host) {
     this.name = name;
+    this.hostId = hostId;
     this.host = host;
+  }
+
+  String hostId() {
+    return hostId;
+  }
+
+  /** SIGINT to the running cell. */
+  void interrupt() {
+    host.send(Map.of("op", "interrupt", "k", hostId));
+  }
+
+  /** SIGKILL to the kernel. */
+  void stop() {
+    if (host.alive()) {
+      host.send(Map.of("op", "stop", "k", hostId));
+    }
   }
 
   String name() {
@@ -113,12 +132,12 @@ final class Kernel {
       lock.unlock();
     }
     host.markOomBaseline();
-    host.send(Map.of("op", "execute", "k", name, "id", current.id, "code", code));
+    host.send(Map.of("op", "execute", "k", hostId, "id", current.id, "code", code));
     boolean timedOut = !awaitDone(current, timeout);
     if (timedOut) {
-      host.send(Map.of("op", "interrupt", "k", name));
+      interrupt();
       if (!awaitDone(current, grace)) {
-        host.send(Map.of("op", "stop", "k", name));
+        stop();
         awaitDone(current, Duration.ofSeconds(10));
       }
     }

@@ -31,7 +31,9 @@ final class KernelHost implements ChannelListener {
   private static final JsonMapper JSON = JsonMapper.builder().build();
   private static final int MAX_LINE = 64 << 20;
 
+  /** Live kernels by their host id. */
   private final Map<String, Kernel> kernels = new ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.AtomicLong forks = new java.util.concurrent.atomic.AtomicLong();
   private final CountDownLatch ready = new CountDownLatch(1);
   private final ByteArrayOutputStream line = new ByteArrayOutputStream();
   private final ByteArrayOutputStream errors = new ByteArrayOutputStream();
@@ -66,23 +68,16 @@ final class KernelHost implements ChannelListener {
 
   /** Asks the host to fork a kernel; the kernel reports when it runs. */
   Kernel fork(String name, String cwd) {
-    Kernel kernel = new Kernel(name, this);
-    kernels.put(name, kernel);
-    send(Map.of("op", "start", "k", name, "cwd", cwd));
+    String hostId = name + "#" + forks.incrementAndGet();
+    Kernel kernel = new Kernel(name, hostId, this);
+    kernels.put(hostId, kernel);
+    send(Map.of("op", "start", "k", hostId, "cwd", cwd));
     return kernel;
   }
 
   /** Reads the OOM-kill count before a cell, so a kill during it can be named. */
   void markOomBaseline() {
     oomBaseline = oomKills.getAsLong();
-  }
-
-  void forget(String name) {
-    kernels.remove(name);
-  }
-
-  int size() {
-    return kernels.size();
   }
 
   void send(Map<String, ?> request) {
@@ -177,7 +172,7 @@ final class KernelHost implements ChannelListener {
       return;
     }
     if (type.equals("died")) {
-      kernels.remove(kernel.name());
+      kernels.remove(kernel.hostId());
       kernel.onDied(reason(event.path("code").asInt(), event.path("signal").asInt(), "the kernel ended"));
     } else {
       kernel.onEvent(event);

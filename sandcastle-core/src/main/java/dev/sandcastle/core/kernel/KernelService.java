@@ -140,8 +140,7 @@ public final class KernelService implements AutoCloseable {
 
   /** Sends SIGINT to the running cell of the kernel. */
   public void interrupt(String name) {
-    running(name);
-    currentHost().send(Map.of("op", "interrupt", "k", name));
+    running(name).interrupt();
   }
 
   /** Replaces the kernel with a fresh one (its state is dropped). */
@@ -155,11 +154,7 @@ public final class KernelService implements AutoCloseable {
   public void shutdown(String name) {
     Kernel kernel = running(name);
     kernels.remove(name, kernel);
-    KernelHost current = host;
-    if (current != null && current.alive()) {
-      current.send(Map.of("op", "stop", "k", name));
-      current.forget(name);
-    }
+    kernel.stop();
     lost.remove(name);
   }
 
