@@ -33,6 +33,15 @@ final class KernelBenchmark {
     out.printf("Sandcastle kernel benchmark (%d cores; medians and percentiles of this run)%n", Runtime.getRuntime().availableProcessors());
     Path temp = Files.createTempDirectory(Path.of(System.getProperty("user.dir")), ".bench-kernel-",
         java.nio.file.attribute.PosixFilePermissions.asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x")));
+    try {
+      sandcastle(out, temp);
+      jupyter(out, temp);
+    } finally {
+      deleteTree(temp);
+    }
+  }
+
+  private static void sandcastle(PrintWriter out, Path temp) throws Exception {
     try (ExecBenchmark.ChildServer server = ExecBenchmark.ChildServer.start(temp.resolve("data"), "bwrap")) {
       String base = "http://127.0.0.1:" + server.port();
       HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
@@ -83,8 +92,6 @@ final class KernelBenchmark {
       String[] mib = memory.path("stdout").asString().trim().split(" ");
       out.printf("  %-60s PSS %s MiB, private %s MiB (RSS %s MiB, mostly shared with the host)%n", "idle kernel memory", mib[0], mib[1], mib[2]);
     }
-    jupyter(out, temp);
-    deleteTree(temp);
   }
 
   /** The same exchanges with Debian's Jupyter Server and ipykernel. */
