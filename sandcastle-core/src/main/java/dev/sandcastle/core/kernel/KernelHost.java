@@ -28,7 +28,8 @@ import tools.jackson.databind.json.JsonMapper;
  */
 final class KernelHost implements ChannelListener {
   private static final Logger log = LoggerFactory.getLogger(KernelHost.class);
-  private static final JsonMapper JSON = JsonMapper.builder().build();
+  /** Strict about duplicate keys: a kernel's line cannot smuggle in a second "k" naming another kernel. */
+  private static final JsonMapper JSON = JsonMapper.builder().enable(tools.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
   private static final int MAX_LINE = 64 << 20;
 
   /** Live kernels by their host id. */

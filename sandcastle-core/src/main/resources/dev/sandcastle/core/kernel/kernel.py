@@ -403,7 +403,18 @@ class Child:
         self.buffer = b""
 
 
+def set_dumpable(flag):
+    """The host is non-dumpable, so code in a kernel cannot reach the host's pipes through
+    /proc/PID/fd; each kernel becomes dumpable again (it is the user's own process)."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(4, 1 if flag else 0, 0, 0, 0)  # PR_SET_DUMPABLE
+    except Exception:
+        pass
+
+
 def main():
+    set_dumpable(False)
     if HAVE_IPYTHON:
         try:  # the heavy part of a shell, done once in the host and shared by every fork
             import IPython.core.completer  # noqa: F401
@@ -453,6 +464,7 @@ def main():
                     os.close(other.req)
                     os.close(other.out)
                 signal.set_wakeup_fd(-1)
+                set_dumpable(True)
                 kernel_main(req_r, out_w, req.get("cwd") or os.getcwd())
             except BaseException:
                 import traceback
