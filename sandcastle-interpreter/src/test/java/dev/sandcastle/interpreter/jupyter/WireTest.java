@@ -1,7 +1,9 @@
 package dev.sandcastle.interpreter.jupyter;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.sandcastle.core.errors.Unavailable;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -70,5 +72,18 @@ class WireTest {
         "\u001b]8;;file:///x\u0007link\u001b]8;;\u0007"));
 
     assertThat(error.plainTraceback()).isEqualTo("ZeroDivisionError   Traceback\n1 1/0\nlink");
+  }
+
+  @Test
+  void baseUrlsAreNormalizedAndNeverEchoSecrets() {
+    assertThat(JupyterClient.parseBase("http://127.0.0.1:8888").toString()).isEqualTo("http://127.0.0.1:8888/");
+    assertThat(JupyterClient.parseBase("HTTPS://host/jupyter").toString()).isEqualTo("https://host/jupyter/");
+    assertThatThrownBy(() -> JupyterClient.parseBase("http://host:8888/?token=s3cret"))
+        .isInstanceOf(Unavailable.class).hasMessageNotContaining("s3cret");
+    assertThatThrownBy(() -> JupyterClient.parseBase("http://user:s3cret@host/"))
+        .isInstanceOf(Unavailable.class).hasMessageNotContaining("s3cret");
+    assertThatThrownBy(() -> JupyterClient.parseBase("ftp://host/")).isInstanceOf(Unavailable.class);
+    assertThat(JupyterAuth.token("s3cret").toString()).doesNotContain("s3cret");
+    assertThat(JupyterAuth.password("s3cret").toString()).doesNotContain("s3cret");
   }
 }
