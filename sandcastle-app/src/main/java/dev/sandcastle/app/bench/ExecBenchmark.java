@@ -212,24 +212,45 @@ public final class ExecBenchmark {
         headerEnd = indexOf(buffer, n);
       }
       String headers = new String(buffer, 0, headerEnd, java.nio.charset.StandardCharsets.ISO_8859_1);
-      int length = 0;
+      int length = -1;
+      boolean chunked = false;
       for (String line : headers.split("\r\n")) {
         if (line.regionMatches(true, 0, "Content-Length:", 0, 15)) {
           length = Integer.parseInt(line.substring(15).trim());
+        } else if (line.regionMatches(true, 0, "Transfer-Encoding:", 0, 18) && line.toLowerCase().contains("chunked")) {
+          chunked = true;
         }
       }
-      int total = headerEnd + 4 + length;
-      if (total > buffer.length) {
-        buffer = Arrays.copyOf(buffer, total);
+      java.io.ByteArrayOutputStream content = new java.io.ByteArrayOutputStream();
+      java.io.InputStream rest = new java.io.SequenceInputStream(
+          new java.io.ByteArrayInputStream(buffer, headerEnd + 4, n - headerEnd - 4), in);
+      if (chunked) {
+        while (true) {
+          int size = Integer.parseInt(readLine(rest).trim().split(";")[0], 16);
+          if (size == 0) {
+            readLine(rest);
+            break;
+          }
+          content.write(rest.readNBytes(size));
+          readLine(rest);
+        }
+      } else {
+        content.write(rest.readNBytes(Math.max(0, length)));
       }
-      while (n < total) {
-        int read = in.read(buffer, n, total - n);
-        if (read < 0) {
+      return headers + "\r\n\r\n" + content.toString(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    private static String readLine(java.io.InputStream in) throws IOException {
+      StringBuilder line = new StringBuilder();
+      for (int c = in.read(); c != '\n'; c = in.read()) {
+        if (c < 0) {
           throw new IOException("connection closed");
         }
-        n += read;
+        if (c != '\r') {
+          line.append((char) c);
+        }
       }
-      return new String(buffer, 0, total, java.nio.charset.StandardCharsets.UTF_8);
+      return line.toString();
     }
 
     private static int indexOf(byte[] data, int length) {
