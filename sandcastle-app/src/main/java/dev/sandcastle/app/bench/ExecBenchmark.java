@@ -58,7 +58,7 @@ public final class ExecBenchmark {
     report(out, "floor: spawn /bin/true directly", direct);
     Sandbox fresh = new Sandbox(new SandboxPolicy(SandboxPolicy.Mechanism.BWRAP, SandboxPolicy.Network.NONE, Limits.none()),
         Files.createDirectories(temp.resolve("floor-home")), temp.resolve("floor-runtime"), Files.createDirectories(temp.resolve("floor-logs")), -1, -1);
-    prepareRuntime(temp.resolve("floor-runtime"));
+    fresh.kernelScript(); // installs the sandbox's runtime files (scripts, account files) that it binds
     double[] bwrap;
     try (var cgroup = Cgroups.detect().create("bench-floor-" + ProcessHandle.current().pid(), Limits.none())) {
       bwrap = spawnFloor(fresh.launch(cgroup, List.of("/bin/true")), 150);
@@ -150,13 +150,6 @@ public final class ExecBenchmark {
       }
     }
     return times;
-  }
-
-  private static void prepareRuntime(Path runtime) throws IOException {
-    Files.createDirectories(runtime);
-    for (String name : List.of("passwd", "group", "supervisor.py")) {
-      Files.writeString(runtime.resolve(name), name.equals("supervisor.py") ? "" : "root:x:0:0::/:/bin/sh\n");
-    }
   }
 
   static void report(PrintWriter out, String what, double[] millis) {
