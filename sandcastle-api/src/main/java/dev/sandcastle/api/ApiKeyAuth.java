@@ -13,8 +13,8 @@ import java.util.Set;
  * through timing.
  *
  * <p>WebSocket upgrades never reach {@link #check} (Javalin runs only WebSocket handlers for
- * them, and browsers cannot set headers on an upgrade anyway): every WebSocket route must
- * authenticate its first message with {@link #matches}, as {@link TerminalRoutes} does.
+ * them): every WebSocket route must authenticate by itself, as {@link TerminalRoutes} does with
+ * its first message and {@link JupyterRoutes} with the upgrade's token.
  */
 final class ApiKeyAuth {
   private static final Set<String> PUBLIC = Set.of("/health", "/api/config", "/openapi.json");
@@ -33,12 +33,33 @@ final class ApiKeyAuth {
       return;
     }
     String header = ctx.header("Authorization");
-    if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+    if (header == null && jupyterPath(ctx.path())) {
+      // Jupyter clients put the token in the query (WebSockets cannot set headers in browsers).
+      String token = ctx.queryParam("token");
+      if (token != null && matches(token)) {
+        return;
+      }
+    }
+    if (header == null) {
       throw new HttpResponseException(401, "missing API key: send Authorization: Bearer <key>", java.util.Map.of());
     }
-    if (!matches(header.substring(7).trim())) {
+    if (!matchesHeader(header)) {
       throw new HttpResponseException(401, "invalid API key", java.util.Map.of());
     }
+  }
+
+  /** An Authorization header with the key, as {@code Bearer <key>} or Jupyter's {@code token <key>}. */
+  boolean matchesHeader(String header) {
+    for (String scheme : new String[] {"Bearer ", "token "}) {
+      if (header.regionMatches(true, 0, scheme, 0, scheme.length())) {
+        return matches(header.substring(scheme.length()).trim());
+      }
+    }
+    return false;
+  }
+
+  private static boolean jupyterPath(String path) {
+    return path.startsWith("/api/kernels") || path.equals("/api/kernelspecs");
   }
 
   boolean matches(String candidate) {

@@ -76,7 +76,7 @@ public final class WorkspaceApi {
     r.before(auth::check);
 
     r.get("/health", ctx -> ctx.json(Map.of("status", "ok")));
-    r.get("/api/config", ctx -> ctx.json(Map.of("features", Map.of("terminal", true, "notebooks", false, "system", true))));
+    r.get("/api/config", ctx -> ctx.json(Map.of("features", Map.of("terminal", true, "notebooks", true, "system", true))));
     r.get("/openapi.json", ctx -> ctx.contentType("application/json").result(openApi.toolsJson()));
     r.get("/openapi.full.json", ctx -> ctx.contentType("application/json").result(openApi.fullJson()));
     r.get("/system", ctx -> ctx.json(Map.of("prompt", SystemPrompt.of(ws(ctx)))));
@@ -135,6 +135,9 @@ public final class WorkspaceApi {
     r.post("/files/upload", this::upload);
     r.post("/files/archive", this::archive);
 
+    // Kernels, notebooks, and the Jupyter Server subset
+    new KernelRoutes(workspaces).register(r);
+    new JupyterRoutes(workspaces, auth).register(r);
     new TerminalRoutes(this::ws, auth).register(r);
   }
 

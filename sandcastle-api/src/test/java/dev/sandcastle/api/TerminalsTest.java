@@ -232,13 +232,13 @@ class TerminalsTest {
   void theShellRunsLikeCommandsDoWithATerminalAndWithoutTheServersKey() {
     String id = open(server);
     try (TerminalSocket terminal = TerminalSocket.attach(server, id)) {
-      terminal.type("echo \"term=$TERM uid=$(id -u) home=$PWD\"; tty; env | grep -c -e " + TestServer.KEY + " -e SANDCASTLE;"
+      terminal.type("echo \"term=$TERM uid=$(id -u) home=$PWD\"; tty; env | grep -c -e " + TestServer.KEY + " -e API_KEY;"
           + " ls /proc/$$/fd > /tmp/fds; echo fds: $(cat /tmp/fds); echo END\r");
       String text = terminal.await("\r\nEND\r\n", SOON);
       String commandUid = TestServer.output(server.run("id -u", 10)).trim();
       assertThat(text).contains("term=xterm-256color uid=" + commandUid + " home=" + server.workspace.home() + "\r\n");
       assertThat(text).contains("/dev/pts/");
-      assertThat(text).contains("\r\n0\r\n"); // no variable holds the key or any server setting
+      assertThat(text).contains("\r\n0\r\n"); // no variable holds the key, or names one
       assertThat(text).contains("\r\nfds: 0 1 2 255\r\n"); // the terminal and bash's own: no channel to the supervisor
     }
   }

@@ -3,6 +3,7 @@ package dev.sandcastle.api;
 import dev.sandcastle.core.exec.ExecSettings;
 import dev.sandcastle.core.files.FileLimits;
 import dev.sandcastle.core.pty.TerminalSettings;
+import dev.sandcastle.core.kernel.KernelSettings;
 import dev.sandcastle.core.sandbox.Cgroups;
 import dev.sandcastle.core.sandbox.Limits;
 import dev.sandcastle.core.sandbox.Sandbox;
@@ -37,10 +38,21 @@ final class TestServer implements AutoCloseable {
   final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   TestServer(SandboxPolicy.Mechanism mechanism, Limits limits, ExecSettings exec) {
-    this(mechanism, limits, exec, TerminalSettings.defaults());
+    this(mechanism, limits, exec, FileLimits.defaults(),
+        new KernelSettings(16, Duration.ofMinutes(5), Duration.ofSeconds(60), Duration.ofSeconds(2)), TerminalSettings.defaults());
   }
 
   TestServer(SandboxPolicy.Mechanism mechanism, Limits limits, ExecSettings exec, TerminalSettings terminals) {
+    this(mechanism, limits, exec, FileLimits.defaults(),
+        new KernelSettings(16, Duration.ofMinutes(5), Duration.ofSeconds(60), Duration.ofSeconds(2)), terminals);
+  }
+
+  TestServer(SandboxPolicy.Mechanism mechanism, Limits limits, ExecSettings exec, FileLimits files, KernelSettings kernels) {
+    this(mechanism, limits, exec, files, kernels, TerminalSettings.defaults());
+  }
+
+  TestServer(SandboxPolicy.Mechanism mechanism, Limits limits, ExecSettings exec, FileLimits files, KernelSettings kernels,
+      TerminalSettings terminals) {
     try {
       root = Files.createTempDirectory("sandcastle-test");
       root.toFile().setExecutable(true, false);
@@ -49,7 +61,7 @@ final class TestServer implements AutoCloseable {
       int uid = Sandbox.currentUid() == 0 ? 100_000 : -1;
       workspace = new Workspace(new WorkspaceSettings("test-" + ProcessHandle.current().pid() + "-" + System.nanoTime(), home,
           root.resolve("state"), new SandboxPolicy(mechanism, SandboxPolicy.Network.NONE, limits), uid, uid, exec,
-          FileLimits.defaults(), terminals), Cgroups.detect());
+          files, kernels, terminals), Cgroups.detect());
       Files.createDirectories(root.resolve("uploads"));
       app = new WorkspaceApi(ctx -> workspace, new ApiSettings(KEY, 1 << 20, 4 << 20, root.resolve("uploads"))).create("127.0.0.1", 0);
       app.start();

@@ -2,6 +2,7 @@ package dev.sandcastle.app;
 
 import dev.sandcastle.core.exec.ExecSettings;
 import dev.sandcastle.core.files.FileLimits;
+import dev.sandcastle.core.kernel.KernelSettings;
 import dev.sandcastle.core.pty.TerminalSettings;
 import dev.sandcastle.core.sandbox.Limits;
 import dev.sandcastle.core.sandbox.SandboxPolicy;
@@ -33,6 +34,7 @@ record Config(
     int uid,
     ExecSettings exec,
     FileLimits files,
+    KernelSettings kernels,
     long maxRequestBytes,
     long maxUploadBytes,
     TerminalSettings terminals) {
@@ -97,6 +99,9 @@ record Config(
     FileLimits defaults = FileLimits.defaults();
     FileLimits files = new FileLimits(defaults.maxReadBytes(), bytes(v, Setting.MAX_FILE_WRITE), defaults.maxGrepResults(),
         defaults.maxGlobResults(), defaults.maxArchiveBytes());
+    KernelSettings kernels = new KernelSettings(integer(v, Setting.MAX_KERNELS, 1, 1000),
+        Duration.ofSeconds(integer(v, Setting.KERNEL_IDLE_TIMEOUT, 1, 30 * 86_400)),
+        Duration.ofSeconds(integer(v, Setting.CELL_TIMEOUT, 1, 86_400)), Duration.ofSeconds(3));
     long maxRequest = bytes(v, Setting.MAX_REQUEST);
     long maxUpload = bytes(v, Setting.MAX_UPLOAD);
     if (maxRequest < 1024 || maxUpload < 1024) {
@@ -112,7 +117,7 @@ record Config(
         Optional.of(v.get(Setting.API_KEY)).filter(s -> !s.isBlank()),
         Optional.of(v.get(Setting.API_KEY_FILE)).filter(s -> !s.isBlank()).map(Path::of),
         bool(v, Setting.GENERATE_API_KEY), new SandboxPolicy(mechanism, network, limits),
-        integer(v, Setting.UID, 1, Integer.MAX_VALUE), exec, files, maxRequest, maxUpload, terminals);
+        integer(v, Setting.UID, 1, Integer.MAX_VALUE), exec, files, kernels, maxRequest, maxUpload, terminals);
   }
 
   static Optional<Setting> byName(String name) {

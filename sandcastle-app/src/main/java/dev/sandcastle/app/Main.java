@@ -27,7 +27,7 @@ public final class Main {
     CommandSpec bench = CommandSpec.create().name("bench").mixinStandardHelpOptions(true);
     bench.usageMessage().description("Benchmarks that print their figures.");
     bench.addPositional(CommandLine.Model.PositionalParamSpec.builder().paramLabel("WHAT").arity("0..1")
-        .description("exec (default) or terminal").type(String.class).build());
+        .description("exec (default), kernel or terminal").type(String.class).build());
     bench.addOption(OptionSpec.builder("--duration").paramLabel("SECONDS").type(Integer.class).defaultValue("20")
         .description("Seconds of each concurrent load phase (default 20).").build());
     root.addSubcommand("bench", bench);
@@ -53,9 +53,8 @@ public final class Main {
     try {
       return switch (name) {
         case "terminal", "serve" -> Server.run(config(sub, name.equals("serve") ? 8080 : 8000), out, err);
-        case "bench" -> "terminal".equals(sub.matchedPositionalValue(0, "exec"))
-            ? dev.sandcastle.app.bench.TerminalBenchmark.run(out)
-            : dev.sandcastle.app.bench.ExecBenchmark.run(sub.matchedPositionalValue(0, "exec"), sub.matchedOptionValue("--duration", 20), out);
+        case "bench" -> dev.sandcastle.app.bench.ExecBenchmark.run(sub.matchedPositionalValue(0, "exec"),
+            sub.matchedOptionValue("--duration", 20), out);
         default -> 2;
       };
     } catch (Config.Invalid e) {

@@ -43,7 +43,8 @@ final class Server implements AutoCloseable {
     boolean root = Sandbox.currentUid() == 0;
     int uid = root ? config.uid() : -1;
     Workspace workspace = new Workspace(new WorkspaceSettings("default", config.workspaceHome(),
-        config.dataDir().resolve("state/default"), config.policy(), uid, uid, config.exec(), config.files(), config.terminals()), cgroups);
+        config.dataDir().resolve("state/default"), config.policy(), uid, uid, config.exec(), config.files(), config.kernels(),
+        config.terminals()), cgroups);
     Path uploads = config.dataDir().resolve("tmp");
     try {
       Files.createDirectories(uploads);

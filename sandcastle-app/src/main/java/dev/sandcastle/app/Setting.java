@@ -32,7 +32,10 @@ enum Setting {
   TERMINAL_SCROLLBACK("terminal-scrollback", "256k", "Recent output kept per terminal, replayed to a client that (re)attaches, e.g. 256k or 1m.", "SANDCASTLE_TERMINAL_SCROLLBACK"),
   MAX_REQUEST("max-request", "64m", "Largest JSON request body.", "SANDCASTLE_MAX_REQUEST"),
   MAX_UPLOAD("max-upload", "512m", "Largest uploaded file.", "SANDCASTLE_MAX_UPLOAD"),
-  MAX_FILE_WRITE("max-file-write", "50m", "Largest file written through write_file and replace.", "SANDCASTLE_MAX_FILE_WRITE");
+  MAX_FILE_WRITE("max-file-write", "50m", "Largest file written through write_file and replace.", "SANDCASTLE_MAX_FILE_WRITE"),
+  MAX_KERNELS("max-kernels", "8", "Python kernels alive at once in a workspace.", "SANDCASTLE_MAX_KERNELS"),
+  KERNEL_IDLE_TIMEOUT("kernel-idle-timeout", "1800", "Seconds before an idle kernel is stopped (its variables are lost).", "SANDCASTLE_KERNEL_IDLE_TIMEOUT"),
+  CELL_TIMEOUT("cell-timeout", "300", "Default wall-clock limit of one cell in seconds; the cell is interrupted, then its kernel killed.", "SANDCASTLE_CELL_TIMEOUT");
 
   final String name;
   final String fallback;

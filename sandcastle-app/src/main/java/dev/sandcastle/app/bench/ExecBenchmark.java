@@ -33,12 +33,17 @@ public final class ExecBenchmark {
   private ExecBenchmark() {}
 
   public static int run(String what, int seconds, PrintWriter out) {
-    if (!"exec".equals(what)) {
-      out.println("unknown benchmark '" + what + "'; available: exec");
-      return 2;
-    }
     try {
-      new ExecBenchmark().exec(seconds, out);
+      switch (what) {
+        case "exec" -> new ExecBenchmark().exec(seconds, out);
+        case "kernel" -> KernelBenchmark.run(out);
+        case "terminal" -> TerminalBenchmark.run(out);
+        default -> {
+          out.println("unknown benchmark '" + what + "'; available: exec, kernel, terminal");
+          return 2;
+        }
+      }
+      out.flush();
       return 0;
     } catch (Exception e) {
       out.println("benchmark failed: " + e);
@@ -54,7 +59,7 @@ public final class ExecBenchmark {
     report(out, "floor: spawn /bin/true directly", direct);
     Sandbox fresh = new Sandbox(new SandboxPolicy(SandboxPolicy.Mechanism.BWRAP, SandboxPolicy.Network.NONE, Limits.none()),
         Files.createDirectories(temp.resolve("floor-home")), temp.resolve("floor-runtime"), Files.createDirectories(temp.resolve("floor-logs")), -1, -1);
-    prepareRuntime(temp.resolve("floor-runtime"));
+    fresh.kernelScript(); // installs the sandbox's runtime files (scripts, account files) that it binds
     double[] bwrap;
     try (var cgroup = Cgroups.detect().create("bench-floor-" + ProcessHandle.current().pid(), Limits.none())) {
       bwrap = spawnFloor(fresh.launch(cgroup, List.of("/bin/true")), 150);
@@ -148,13 +153,6 @@ public final class ExecBenchmark {
     return times;
   }
 
-  private static void prepareRuntime(Path runtime) throws IOException {
-    Files.createDirectories(runtime);
-    for (String name : List.of("passwd", "group", "supervisor.py")) {
-      Files.writeString(runtime.resolve(name), name.equals("supervisor.py") ? "" : "root:x:0:0::/:/bin/sh\n");
-    }
-  }
-
   static void report(PrintWriter out, String what, double[] millis) {
     out.printf("  %-52s p50 %.2f ms, p99 %.2f ms (n=%d)%n", what, percentile(millis, 50), percentile(millis, 99), millis.length);
   }
@@ -177,7 +175,7 @@ public final class ExecBenchmark {
     private final java.net.Socket socket;
     private final java.io.OutputStream out;
     private final java.io.InputStream in;
-    private final byte[] buffer = new byte[1 << 16];
+    private byte[] buffer = new byte[1 << 16];
 
     RawClient(int port) throws IOException {
       socket = new java.net.Socket("127.0.0.1", port);
@@ -190,7 +188,7 @@ public final class ExecBenchmark {
     /** Sends a POST and returns the whole response (status line, headers, body) as text. */
     String post(String path, String json) throws IOException {
       byte[] body = json.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-      String head = "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + KEY
+      String head = "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + ExecBenchmark.KEY
           + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n";
       byte[] headBytes = head.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
       byte[] request = Arrays.copyOf(headBytes, headBytes.length + body.length);
@@ -208,24 +206,45 @@ public final class ExecBenchmark {
         headerEnd = indexOf(buffer, n);
       }
       String headers = new String(buffer, 0, headerEnd, java.nio.charset.StandardCharsets.ISO_8859_1);
-      int length = 0;
+      int length = -1;
+      boolean chunked = false;
       for (String line : headers.split("\r\n")) {
         if (line.regionMatches(true, 0, "Content-Length:", 0, 15)) {
           length = Integer.parseInt(line.substring(15).trim());
+        } else if (line.regionMatches(true, 0, "Transfer-Encoding:", 0, 18) && line.toLowerCase().contains("chunked")) {
+          chunked = true;
         }
       }
-      int total = headerEnd + 4 + length;
-      if (total > buffer.length) {
-        throw new IOException("response too large for the benchmark client");
+      java.io.ByteArrayOutputStream content = new java.io.ByteArrayOutputStream();
+      java.io.InputStream rest = new java.io.SequenceInputStream(
+          new java.io.ByteArrayInputStream(buffer, headerEnd + 4, n - headerEnd - 4), in);
+      if (chunked) {
+        while (true) {
+          int size = Integer.parseInt(readLine(rest).trim().split(";")[0], 16);
+          if (size == 0) {
+            readLine(rest);
+            break;
+          }
+          content.write(rest.readNBytes(size));
+          readLine(rest);
+        }
+      } else {
+        content.write(rest.readNBytes(Math.max(0, length)));
       }
-      while (n < total) {
-        int read = in.read(buffer, n, total - n);
-        if (read < 0) {
+      return headers + "\r\n\r\n" + content.toString(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    private static String readLine(java.io.InputStream in) throws IOException {
+      StringBuilder line = new StringBuilder();
+      for (int c = in.read(); c != '\n'; c = in.read()) {
+        if (c < 0) {
           throw new IOException("connection closed");
         }
-        n += read;
+        if (c != '\r') {
+          line.append((char) c);
+        }
       }
-      return new String(buffer, 0, total, java.nio.charset.StandardCharsets.UTF_8);
+      return line.toString();
     }
 
     private static int indexOf(byte[] data, int length) {

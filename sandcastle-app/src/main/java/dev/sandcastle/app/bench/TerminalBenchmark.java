@@ -41,14 +41,8 @@ public final class TerminalBenchmark {
 
   private TerminalBenchmark() {}
 
-  public static int run(PrintWriter out) {
-    try {
-      new TerminalBenchmark().terminal(out);
-      return 0;
-    } catch (Exception e) {
-      out.println("benchmark failed: " + e);
-      return 1;
-    }
+  static void run(PrintWriter out) throws Exception {
+    new TerminalBenchmark().terminal(out);
   }
 
   private void terminal(PrintWriter out) throws Exception {

@@ -101,6 +101,17 @@ public final class Sandbox {
     return bwrap() ? SANDBOX_RUNTIME + "/supervisor.py" : runtimeDir.resolve("supervisor.py").toString();
   }
 
+  /** The Python kernel host script, as commands see it. */
+  public String kernelScript() {
+    installRuntime();
+    return bwrap() ? SANDBOX_RUNTIME + "/kernel.py" : runtimeDir.resolve("kernel.py").toString();
+  }
+
+  /** The Python interpreter used for the supervisor and kernels. */
+  public static String python() {
+    return PYTHON;
+  }
+
   private List<String> bwrapArgs() {
     int id = uid >= 0 ? uid : currentUid();
     int group = gid >= 0 ? gid : id;
@@ -130,6 +141,7 @@ public final class Sandbox {
         "--ro-bind", runtimeDir.resolve("group").toString(), "/etc/group",
         "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/var/tmp", "--tmpfs", "/run",
         "--ro-bind", runtimeDir.resolve("supervisor.py").toString(), SANDBOX_RUNTIME + "/supervisor.py",
+        "--ro-bind", runtimeDir.resolve("kernel.py").toString(), SANDBOX_RUNTIME + "/kernel.py",
         "--ro-bind", hostLogs.toString(), SANDBOX_RUNTIME + "/logs",
         "--bind", hostHome.toString(), SANDBOX_HOME,
         "--chdir", SANDBOX_HOME));
@@ -143,18 +155,23 @@ public final class Sandbox {
     try {
       Files.createDirectories(runtimeDir);
       Files.createDirectories(hostLogs);
-      try (InputStream script = Sandbox.class.getResourceAsStream("supervisor.py")) {
-        if (script == null) {
-          throw new IllegalStateException("supervisor.py missing from the jar");
-        }
-        writeIfChanged(runtimeDir.resolve("supervisor.py"), script.readAllBytes());
-      }
+      installScript("supervisor.py", "/dev/sandcastle/core/sandbox/supervisor.py");
+      installScript("kernel.py", "/dev/sandcastle/core/kernel/kernel.py");
       writeIfChanged(runtimeDir.resolve("passwd"), ("root:x:0:0:root:/root:/usr/sbin/nologin\n"
           + "user:x:" + id + ":" + group + ":Sandcastle user:" + SANDBOX_HOME + ":/bin/bash\n"
           + "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n").getBytes());
       writeIfChanged(runtimeDir.resolve("group"), ("root:x:0:\nuser:x:" + group + ":\nnogroup:x:65534:\n").getBytes());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot prepare the sandbox runtime in " + runtimeDir, e);
+    }
+  }
+
+  private void installScript(String name, String resource) throws IOException {
+    try (InputStream script = Sandbox.class.getResourceAsStream(resource)) {
+      if (script == null) {
+        throw new IllegalStateException(resource + " missing from the jar");
+      }
+      writeIfChanged(runtimeDir.resolve(name), script.readAllBytes());
     }
   }
 

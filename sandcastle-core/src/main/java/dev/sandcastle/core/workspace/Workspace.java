@@ -5,6 +5,9 @@ import dev.sandcastle.core.exec.ExecService;
 import dev.sandcastle.core.exec.ExecutionView;
 import dev.sandcastle.core.files.Owner;
 import dev.sandcastle.core.files.WorkspaceFiles;
+import dev.sandcastle.core.kernel.KernelService;
+import dev.sandcastle.core.notebook.NotebookService;
+import dev.sandcastle.core.sandbox.SpawnSpec;
 import dev.sandcastle.core.pty.TerminalService;
 import dev.sandcastle.core.sandbox.Cgroup;
 import dev.sandcastle.core.sandbox.Cgroups;
@@ -47,6 +50,8 @@ public final class Workspace implements AutoCloseable {
   private final Cgroup cgroup;
   private final ExecService exec;
   private final WorkspaceFiles files;
+  private final KernelService kernels;
+  private final NotebookService notebooks;
   private final TerminalService terminals;
   private final Map<String, String> sessionCwds = new ConcurrentHashMap<>();
   private final ReentrantLock startLock = new ReentrantLock();
@@ -63,6 +68,8 @@ public final class Workspace implements AutoCloseable {
     this.exec = new ExecService(this::supervisor, cgroup::oomKills, settings.exec(), logs, sandbox.logs());
     Owner owner = settings.uid() >= 0 && Sandbox.currentUid() == 0 ? new Owner(settings.uid(), settings.gid()) : Owner.NONE;
     this.files = new WorkspaceFiles(settings.home(), sandbox.home(), owner, settings.files());
+    this.kernels = new KernelService(this::supervisor, this::kernelHostSpec, cgroup::oomKills, settings.kernels(), sandbox.home());
+    this.notebooks = new NotebookService(files, kernels);
     this.terminals = new TerminalService(this::supervisor, this::terminalShell, settings.terminals());
   }
 
@@ -76,6 +83,20 @@ public final class Workspace implements AutoCloseable {
 
   public WorkspaceFiles files() {
     return files;
+  }
+
+  /** The workspace's Python kernels. */
+  public KernelService kernels() {
+    return kernels;
+  }
+
+  /** The workspace's open notebooks. */
+  public NotebookService notebooks() {
+    return notebooks;
+  }
+
+  private SpawnSpec kernelHostSpec() {
+    return new SpawnSpec(List.of(Sandbox.python(), "-I", sandbox.kernelScript()), home(), environment(Map.of()));
   }
 
   /** Interactive terminals (shells on pseudo-terminals in this workspace's sandbox). */
@@ -142,11 +163,20 @@ public final class Workspace implements AutoCloseable {
     env.put("USER", sandbox.user());
     env.put("LOGNAME", sandbox.user());
     env.put("SHELL", SHELL);
-    env.put("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin");
+    env.put("PATH", home() + "/.local/bin:/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin");
     env.put("LANG", "C.UTF-8");
     env.put("TERM", "dumb");
     env.put("PYTHONUNBUFFERED", "1");
     env.put("MPLBACKEND", "Agg");
+    // pip installs into the workspace (~/.local), beside Debian's packages, when there is network.
+    env.put("PIP_USER", "1");
+    env.put("PIP_BREAK_SYSTEM_PACKAGES", "1");
+    env.put("PIP_DISABLE_PIP_VERSION_CHECK", "1");
+    boolean offline = settings.policy().network() == dev.sandcastle.core.sandbox.SandboxPolicy.Network.NONE;
+    env.put("SANDCASTLE_NETWORK", offline ? "none" : "host");
+    if (offline) {
+      env.put("PIP_NO_INDEX", "1"); // fail at once instead of retrying a network that is not there
+    }
     for (var entry : extra.entrySet()) {
       if (!ENV_NAME.matcher(entry.getKey()).matches()) {
         throw new BadRequest("invalid environment variable name: " + entry.getKey());
@@ -212,6 +242,7 @@ public final class Workspace implements AutoCloseable {
   public void stop() {
     startLock.lock();
     try {
+      kernels.stopAll();
       if (supervisor != null) {
         supervisor.close();
         supervisor = null;
@@ -228,6 +259,7 @@ public final class Workspace implements AutoCloseable {
     terminals.close();
     stop();
     exec.close();
+    kernels.close();
     cgroup.close();
   }
 

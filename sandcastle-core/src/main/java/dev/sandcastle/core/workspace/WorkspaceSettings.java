@@ -2,6 +2,7 @@ package dev.sandcastle.core.workspace;
 
 import dev.sandcastle.core.exec.ExecSettings;
 import dev.sandcastle.core.files.FileLimits;
+import dev.sandcastle.core.kernel.KernelSettings;
 import dev.sandcastle.core.pty.TerminalSettings;
 import dev.sandcastle.core.sandbox.SandboxPolicy;
 import java.nio.file.Path;
@@ -17,12 +18,13 @@ import java.nio.file.Path;
  */
 public record WorkspaceSettings(
     String name, Path home, Path stateDir, SandboxPolicy policy, int uid, int gid, ExecSettings exec, FileLimits files,
-    TerminalSettings terminals) {
+    KernelSettings kernels, TerminalSettings terminals) {
 
   /** With the default terminal settings. */
   public WorkspaceSettings(
-      String name, Path home, Path stateDir, SandboxPolicy policy, int uid, int gid, ExecSettings exec, FileLimits files) {
-    this(name, home, stateDir, policy, uid, gid, exec, files, TerminalSettings.defaults());
+      String name, Path home, Path stateDir, SandboxPolicy policy, int uid, int gid, ExecSettings exec, FileLimits files,
+      KernelSettings kernels) {
+    this(name, home, stateDir, policy, uid, gid, exec, files, kernels, TerminalSettings.defaults());
   }
 
   public WorkspaceSettings {
