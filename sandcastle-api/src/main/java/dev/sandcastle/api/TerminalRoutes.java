@@ -11,7 +11,6 @@ import io.javalin.websocket.WsBinaryMessageContext;
 import io.javalin.websocket.WsConnectContext;
 import io.javalin.websocket.WsContext;
 import io.javalin.websocket.WsMessageContext;
-import jakarta.servlet.http.HttpSession;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -76,10 +75,7 @@ final class TerminalRoutes {
       workspaces.apply(ctx).terminals().close(ctx.pathParam("id"));
       ctx.json(Map.of("status", "deleted"));
     });
-    r.wsBeforeUpgrade(TERMINAL_PATH, ctx -> {
-      forgetHttpSession(ctx);
-      ctx.attribute(WORKSPACE, workspaces.apply(ctx));
-    });
+    r.wsBeforeUpgrade(TERMINAL_PATH, ctx -> ctx.attribute(WORKSPACE, workspaces.apply(ctx)));
     r.ws(TERMINAL_PATH, ws -> {
       ws.onConnect(this::connected);
       ws.onMessage(this::text);
@@ -148,22 +144,6 @@ final class TerminalRoutes {
     Connection connection = connections.remove(ctx.sessionId());
     if (connection != null) {
       connection.detach();
-    }
-  }
-
-  /**
-   * Javalin copies the HTTP session's attributes at every upgrade, which creates a session that
-   * would never expire: a client reconnecting in a loop would grow memory without bound. This API
-   * has no use for HTTP sessions, so the one just created goes at once.
-   */
-  private static void forgetHttpSession(Context ctx) {
-    HttpSession session = ctx.req().getSession(false);
-    if (session != null) {
-      try {
-        session.invalidate();
-      } catch (IllegalStateException e) {
-        // already gone
-      }
     }
   }
 

@@ -74,6 +74,7 @@ public final class WorkspaceApi {
   private void routes(RoutesConfig r) {
     Problems.register(r);
     r.before(auth::check);
+    r.wsBeforeUpgrade(WorkspaceApi::forgetHttpSession);
 
     r.get("/health", ctx -> ctx.json(Map.of("status", "ok")));
     r.get("/api/config", ctx -> ctx.json(Map.of("features", Map.of("terminal", true, "notebooks", true, "system", true))));
@@ -139,6 +140,22 @@ public final class WorkspaceApi {
     new KernelRoutes(workspaces).register(r);
     new JupyterRoutes(workspaces, auth).register(r);
     new TerminalRoutes(this::ws, auth).register(r);
+  }
+
+  /**
+   * Javalin copies the HTTP session's attributes at every WebSocket upgrade, which creates a
+   * session that never expires: a client reconnecting in a loop would grow memory without bound.
+   * This API has no use for HTTP sessions, so the one just created goes at once.
+   */
+  private static void forgetHttpSession(Context ctx) {
+    jakarta.servlet.http.HttpSession session = ctx.req().getSession(false);
+    if (session != null) {
+      try {
+        session.invalidate();
+      } catch (IllegalStateException e) {
+        // already gone
+      }
+    }
   }
 
   private Workspace ws(Context ctx) {

@@ -17,6 +17,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.awaitility.Awaitility;
+import org.eclipse.jetty.ee10.servlet.SessionHandler;
+import org.eclipse.jetty.session.DefaultSessionCache;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -283,6 +285,25 @@ class TerminalsTest {
           .getBytes(StandardCharsets.US_ASCII));
       return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
     }
+  }
+
+  @Test
+  void webSocketUpgradesLeaveNoHttpSessionBehind() throws Exception {
+    for (int i = 0; i < 20; i++) {
+      try (TerminalSocket unknown = TerminalSocket.attach(server, "ffffffffffffffffffffffffffffffff")) {
+        unknown.awaitClose(SOON);
+      }
+    }
+    // The Jupyter channels too: the cure applies to every WebSocket route.
+    java.net.URI channels = java.net.URI.create("ws://127.0.0.1:" + server.port() + "/api/kernels/nope/channels?token=" + TestServer.KEY);
+    var jupyter = server.client.newWebSocketBuilder().buildAsync(channels, new java.net.http.WebSocket.Listener() { })
+        .exceptionally(e -> null).get(10, java.util.concurrent.TimeUnit.SECONDS);
+    if (jupyter != null) {
+      jupyter.abort();
+    }
+    var sessions = (DefaultSessionCache) server.app.jettyServer().server().getDescendant(SessionHandler.class).getSessionCache();
+    Awaitility.await().atMost(SOON).until(() -> sessions.getSessionsCurrent() == 0);
+    assertThat(sessions.getSessionsTotal()).isGreaterThanOrEqualTo(21); // each upgrade made one, and it went
   }
 
   @Test
