@@ -46,9 +46,17 @@ final class RawWebSocket implements AutoCloseable {
   }
 
   void sendText(String text) throws IOException {
-    byte[] payload = text.getBytes(StandardCharsets.UTF_8);
+    send(0x81, text.getBytes(StandardCharsets.UTF_8));
+  }
+
+  void sendBinary(byte[] data) throws IOException {
+    send(0x82, data.clone());
+  }
+
+  /** One final frame with this first byte (FIN and opcode); masks the payload in place. */
+  private void send(int first, byte[] payload) throws IOException {
     ByteArrayOutputStream frame = new ByteArrayOutputStream(payload.length + 14);
-    frame.write(0x81);
+    frame.write(first);
     if (payload.length < 126) {
       frame.write(0x80 | payload.length);
     } else if (payload.length < 65_536) {
@@ -74,6 +82,11 @@ final class RawWebSocket implements AutoCloseable {
 
   /** The next text message (fragments joined); answers pings; fails on close. */
   String receiveText() throws IOException {
+    return new String(receive(), StandardCharsets.UTF_8);
+  }
+
+  /** The next data message, text or binary (fragments joined); answers pings; fails on close. */
+  byte[] receive() throws IOException {
     ByteArrayOutputStream message = new ByteArrayOutputStream();
     while (true) {
       int b0 = in.readUnsignedByte();
@@ -100,7 +113,7 @@ final class RawWebSocket implements AutoCloseable {
         default -> {
           message.write(payload, 0, payload.length);
           if ((b0 & 0x80) != 0) {
-            return message.toString(StandardCharsets.UTF_8);
+            return message.toByteArray();
           }
         }
       }
