@@ -178,6 +178,7 @@ class TerminalsTest {
     String id = open(server);
     try (TerminalSocket a = TerminalSocket.attach(server, id); TerminalSocket b = TerminalSocket.attach(server, id)) {
       a.await("$ ", SOON);
+      b.await("$ ", SOON); // both attached (the prompt replayed to b) before the shell goes
       a.type("echo bye; exit 3\r");
       TerminalSocket.Close close = a.awaitClose(SOON);
       assertThat(close.code()).isEqualTo(1000);

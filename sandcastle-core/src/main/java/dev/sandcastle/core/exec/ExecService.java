@@ -33,6 +33,7 @@ public final class ExecService implements AutoCloseable {
   private static final int SIGKILL = 9;
   private static final Duration KILL_GRACE = Duration.ofSeconds(3);
   private static final Duration LAUNCH_TIMEOUT = Duration.ofSeconds(15);
+  private static final Duration KILL_REPEAT_FOR = Duration.ofSeconds(10);
 
   private final Supplier<Supervisor> supervisor;
   private final LongSupplier oomKills;
@@ -207,12 +208,36 @@ public final class ExecService implements AutoCloseable {
     }, KILL_GRACE.toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  private static void signal(Execution execution, int signal) {
+  private void signal(Execution execution, int signal) {
     try {
       execution.channel().signal(signal, true);
     } catch (RuntimeException e) {
-      // the supervisor is gone, and the process with it
+      return; // the supervisor is gone, and the process with it
     }
+    if (signal == SIGKILL) {
+      repeatKill(execution, System.nanoTime() + KILL_REPEAT_FOR.toNanos());
+    }
+  }
+
+  /**
+   * A process that is forking while its group is killed can leave a child behind (a fork bomb
+   * does little else), so SIGKILL goes to the group again until no member holds the command's
+   * output any more, for a bounded time.
+   */
+  private void repeatKill(Execution execution, long deadline) {
+    if (execution.outputClosed() || System.nanoTime() > deadline || timer.isShutdown()) {
+      return;
+    }
+    timer.schedule(() -> {
+      if (!execution.outputClosed()) {
+        try {
+          execution.channel().signal(SIGKILL, true);
+        } catch (RuntimeException e) {
+          return;
+        }
+        repeatKill(execution, deadline);
+      }
+    }, 50, TimeUnit.MILLISECONDS);
   }
 
   private long readOomKills() {

@@ -28,6 +28,7 @@ final class Execution implements ChannelListener {
   /** Signalled when the process starts, for requests that return at once. */
   private final Condition launched = lock.newCondition();
   private boolean started;
+  private boolean closed;
   private SpawnFailure failure;
   private Supervisor.Channel channel;
   private ExecStatus status = ExecStatus.RUNNING;
@@ -230,10 +231,21 @@ final class Execution implements ChannelListener {
     onEnd.run();
   }
 
+  /** Whether every process holding the command's output has gone (its whole process group, usually). */
+  boolean outputClosed() {
+    lock.lock();
+    try {
+      return closed;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   @Override
   public void closed() {
     lock.lock();
     try {
+      closed = true;
       output.finish();
     } finally {
       lock.unlock();
