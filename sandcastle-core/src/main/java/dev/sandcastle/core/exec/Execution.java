@@ -1,5 +1,6 @@
 package dev.sandcastle.core.exec;
 
+import dev.sandcastle.core.concurrent.Guard;
 import dev.sandcastle.core.sandbox.ChannelListener;
 import dev.sandcastle.core.sandbox.SpawnFailure;
 import dev.sandcastle.core.sandbox.Supervisor;
@@ -103,15 +104,7 @@ final class Execution implements ChannelListener {
 
   /** Blocks until the command ends (or could not start) or the wait passes. */
   void await(Duration wait) throws InterruptedException {
-    long remaining = wait.toNanos();
-    lock.lock();
-    try {
-      while (status == ExecStatus.RUNNING && failure == null && remaining > 0) {
-        remaining = ended.awaitNanos(remaining);
-      }
-    } finally {
-      lock.unlock();
-    }
+    Guard.await(lock, ended, () -> status != ExecStatus.RUNNING || failure != null, wait);
   }
 
   /**
@@ -120,16 +113,7 @@ final class Execution implements ChannelListener {
    * @return whether it answered
    */
   boolean awaitLaunch(Duration limit) throws InterruptedException {
-    long remaining = limit.toNanos();
-    lock.lock();
-    try {
-      while (!started && failure == null && remaining > 0) {
-        remaining = launched.awaitNanos(remaining);
-      }
-      return started || failure != null;
-    } finally {
-      lock.unlock();
-    }
+    return Guard.await(lock, launched, () -> started || failure != null, limit);
   }
 
   /** Why the process could not start, if it could not. */

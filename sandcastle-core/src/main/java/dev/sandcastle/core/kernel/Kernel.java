@@ -1,5 +1,6 @@
 package dev.sandcastle.core.kernel;
 
+import dev.sandcastle.core.concurrent.Guard;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -101,16 +102,7 @@ final class Kernel {
 
   /** Waits until the host reports the fork running (or dead). */
   boolean awaitStarted(Duration limit) throws InterruptedException {
-    long remaining = limit.toNanos();
-    lock.lock();
-    try {
-      while (!started && !dead && remaining > 0) {
-        remaining = changed.awaitNanos(remaining);
-      }
-      return started && !dead;
-    } finally {
-      lock.unlock();
-    }
+    return Guard.await(lock, changed, () -> started || dead, limit) && !dead();
   }
 
   /**
@@ -165,16 +157,7 @@ final class Kernel {
   }
 
   private boolean awaitDone(Cell current, Duration limit) throws InterruptedException {
-    long remaining = limit.toNanos();
-    lock.lock();
-    try {
-      while (!current.done && remaining > 0) {
-        remaining = changed.awaitNanos(remaining);
-      }
-      return current.done;
-    } finally {
-      lock.unlock();
-    }
+    return Guard.await(lock, changed, () -> current.done, limit);
   }
 
   /** An event of this kernel from the host (reader thread). */

@@ -1,5 +1,6 @@
 package dev.sandcastle.core.pty;
 
+import dev.sandcastle.core.concurrent.Guard;
 import dev.sandcastle.core.sandbox.ChannelListener;
 import dev.sandcastle.core.sandbox.SpawnFailure;
 import dev.sandcastle.core.sandbox.Supervisor;
@@ -136,16 +137,7 @@ final class TerminalSession implements ChannelListener {
 
   /** Blocks until the supervisor answered the spawn; returns whether it did within the limit. */
   boolean awaitStart(Duration limit) throws InterruptedException {
-    long remaining = limit.toNanos();
-    lock.lock();
-    try {
-      while (!started && failure == null && remaining > 0) {
-        remaining = launched.awaitNanos(remaining);
-      }
-      return started || failure != null;
-    } finally {
-      lock.unlock();
-    }
+    return Guard.await(lock, launched, () -> started || failure != null, limit);
   }
 
   Optional<SpawnFailure> failure() {
