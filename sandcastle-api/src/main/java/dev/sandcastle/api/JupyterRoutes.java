@@ -137,7 +137,7 @@ final class JupyterRoutes {
     private final KernelService kernels;
     private final String kernel;
     private final String session = UUID.randomUUID().toString();
-    private final LinkedBlockingQueue<String> requests = new LinkedBlockingQueue<>();
+    private final LinkedBlockingQueue<String> requests = new LinkedBlockingQueue<>(256);
     private final LinkedBlockingQueue<Object> outbox = new LinkedBlockingQueue<>();
     private final Thread worker;
     private final Thread sender;
@@ -151,7 +151,9 @@ final class JupyterRoutes {
     }
 
     void receive(String text) {
-      requests.add(text);
+      if (!requests.offer(text)) {
+        ctx.closeSession(1008, "too many requests waiting; wait for replies before sending more");
+      }
     }
 
     void close() {

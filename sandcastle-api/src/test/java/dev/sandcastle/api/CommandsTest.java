@@ -132,6 +132,10 @@ class CommandsTest {
     String seen = output(server.run("ls /proc/2/fd >/dev/null 2>&1 && echo LISTED || echo hidden; "
         + "{ echo forged > /proc/2/fd/1; } 2>/dev/null && echo WROTE || echo refused", 10));
     assertThat(seen).isEqualTo("hidden\nrefused\n");
+    // bwrap's pid 1 stays dumpable as the workspace uid: it must hold no end of the channel.
+    assertThat(output(server.run("readlink /proc/1/fd/0 /proc/1/fd/1", 10))).isEqualTo("/dev/null\n/dev/null\n");
+    // Nor may commands inherit the supervisor's channel descriptors.
+    assertThat(output(server.run("ls /proc/self/fd", 10)).split("\n")).containsOnly("0", "1", "2", "3");
   }
 
   @Test

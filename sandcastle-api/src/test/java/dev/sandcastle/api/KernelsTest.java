@@ -124,6 +124,17 @@ class KernelsTest {
   }
 
   @Test
+  void aCellThatBypassesTheKernelsOwnLimitIsStillBoundedByTheServer() {
+    // Untrusted code can write protocol lines to its kernel's pipe directly, past kernel.py's counter.
+    JsonNode result = code("import sys\nk = sys.stdout.kernel\nline = b'A' * (1 << 20)\n"
+        + "for i in range(64):\n    k.out.write(b'{\"type\":\"stream\",\"name\":\"stdout\",\"id\":\"' + k.cell.encode() + b'\",\"text\":\"' + line + b'\"}\\n')",
+        "session_id", "forger", "timeout", 60);
+    assertThat(result.path("stdout").asString().length()).isLessThanOrEqualTo(2 << 20);
+    assertThat(result.path("stderr").asString()).contains("output truncated");
+    assertThat(code("1 + 1", "session_id", "forger").path("result").asString()).isEqualTo("2");
+  }
+
+  @Test
   void sessionsHaveTheirOwnKernels() {
     code("secret = 'a'", "session_id", "chat-a");
     assertThat(code("'secret' in globals()", "session_id", "chat-b").path("result").asString()).isEqualTo("False");

@@ -230,6 +230,10 @@ final class Kernel {
     return list;
   }
 
+  static final long TEXT_LIMIT = 2L << 20;
+  static final long DATA_LIMIT = 32L << 20;
+  static final int COUNT_LIMIT = 10_000;
+
   /** A cell in flight; guarded by the kernel's lock. */
   private static final class Cell {
     final String id;
@@ -237,6 +241,10 @@ final class Kernel {
     final List<KernelOutput> outputs = new ArrayList<>();
     final StringBuilder streamText = new StringBuilder();
     String streamName;
+    long textBytes;
+    long dataBytes;
+    int outputCount;
+    boolean truncated;
     String status;
     int count;
     boolean done;
@@ -261,7 +269,47 @@ final class Kernel {
       }
     }
 
+    /**
+     * The server's own bound on what one cell may send (kernel.py has one too, but runs in the
+     * untrusted sandbox): text beyond {@link #TEXT_LIMIT}, rich data beyond {@link #DATA_LIMIT},
+     * or more than {@link #COUNT_LIMIT} outputs are dropped after one note saying so.
+     */
     void add(KernelOutput output) {
+      long size = size(output);
+      boolean text = output instanceof KernelOutput.Stream;
+      if (outputCount >= COUNT_LIMIT || (text ? textBytes + size > TEXT_LIMIT : dataBytes + size > DATA_LIMIT)) {
+        if (text && outputCount < COUNT_LIMIT && textBytes < TEXT_LIMIT) {
+          KernelOutput.Stream stream = (KernelOutput.Stream) output; // keep what still fits
+          output = new KernelOutput.Stream(stream.name(), stream.text().substring(0, (int) (TEXT_LIMIT - textBytes)));
+          size = TEXT_LIMIT - textBytes;
+        } else {
+          if (!truncated) {
+            truncated = true;
+            deliver(new KernelOutput.Stream("stderr", "\n[output truncated: this cell sent more than the server keeps]\n"));
+          }
+          return;
+        }
+      }
+      outputCount++;
+      if (text) {
+        textBytes += size;
+      } else {
+        dataBytes += size;
+      }
+      deliver(output);
+    }
+
+    private static long size(KernelOutput output) {
+      return switch (output) {
+        case KernelOutput.Stream s -> s.text().length();
+        case KernelOutput.Result r -> r.data().values().stream().mapToLong(v -> String.valueOf(v).length()).sum();
+        case KernelOutput.Display d -> d.data().values().stream().mapToLong(v -> String.valueOf(v).length()).sum();
+        case KernelOutput.Error e -> e.evalue().length() + e.traceback().stream().mapToLong(String::length).sum();
+        case KernelOutput.ClearOutput c -> 0;
+      };
+    }
+
+    private void deliver(KernelOutput output) {
       // Consecutive text on one stream is one output, as in a notebook (gathered in a builder,
       // so a flood of small writes stays linear); the listener still sees each piece.
       if (output instanceof KernelOutput.Stream next) {

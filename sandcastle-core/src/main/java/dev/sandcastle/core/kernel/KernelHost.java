@@ -30,13 +30,15 @@ final class KernelHost implements ChannelListener {
   private static final Logger log = LoggerFactory.getLogger(KernelHost.class);
   /** Strict about duplicate keys: a kernel's line cannot smuggle in a second "k" naming another kernel. */
   private static final JsonMapper JSON = JsonMapper.builder().enable(tools.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
-  private static final int MAX_LINE = 64 << 20;
+  /** One event line: more than a cell's rich-output allowance (base64 images) and no more. */
+  private static final int MAX_LINE = 40 << 20;
 
   /** Live kernels by their host id. */
   private final Map<String, Kernel> kernels = new ConcurrentHashMap<>();
   private final java.util.concurrent.atomic.AtomicLong forks = new java.util.concurrent.atomic.AtomicLong();
   private final CountDownLatch ready = new CountDownLatch(1);
   private final ByteArrayOutputStream line = new ByteArrayOutputStream();
+  private boolean discarding;
   private final ByteArrayOutputStream errors = new ByteArrayOutputStream();
   private final LongSupplier oomKills;
   private volatile long oomBaseline;
@@ -126,17 +128,30 @@ final class KernelHost implements ChannelListener {
     int start = 0;
     for (int i = 0; i < data.length; i++) {
       if (data[i] == '\n') {
-        line.write(data, start, i - start);
-        handle(line.toByteArray());
+        append(data, start, i - start);
+        if (!discarding) {
+          handle(line.toByteArray());
+        }
         line.reset();
+        discarding = false;
         start = i + 1;
       }
     }
-    line.write(data, start, data.length - start);
-    if (line.size() > MAX_LINE) {
+    append(data, start, data.length - start);
+  }
+
+  /** Collects a line up to MAX_LINE; a longer one is skipped to its end, never held whole. */
+  private void append(byte[] data, int offset, int length) {
+    if (discarding) {
+      return;
+    }
+    if (line.size() + length > MAX_LINE) {
       log.warn("kernel host sent an event larger than {} bytes; dropped", MAX_LINE);
       line.reset();
+      discarding = true;
+      return;
     }
+    line.write(data, offset, length);
   }
 
   @Override

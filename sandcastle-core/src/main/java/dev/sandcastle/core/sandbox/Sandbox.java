@@ -77,12 +77,15 @@ public final class Sandbox {
   public List<String> launch(Cgroup cgroup, List<String> inner) {
     List<String> command = new ArrayList<>();
     List<Path> procs = cgroup.procsFiles();
-    if (!procs.isEmpty()) {
-      command.addAll(List.of("/bin/sh", "-c",
-          "n=$1; shift; while [ \"$n\" -gt 0 ]; do echo $$ > \"$1\" || exit 111; shift; n=$((n-1)); done; exec \"$@\"",
-          "sandcastle-launch", Integer.toString(procs.size())));
-      procs.forEach(p -> command.add(p.toString()));
-    }
+    // The launcher moves the server's channel from stdin/stdout to fds 3 and 4, which only the
+    // supervisor keeps (it marks them close-on-exec); bwrap's pid 1, which stays dumpable and runs
+    // as the workspace uid, then holds /dev/null instead, so nothing in the sandbox can reach the
+    // channel through /proc/1/fd. Then it joins the workspace cgroup before anything else runs.
+    command.addAll(List.of("/bin/sh", "-c",
+        "exec 3<&0 4>&1 </dev/null >/dev/null; "
+            + "n=$1; shift; while [ \"$n\" -gt 0 ]; do echo $$ > \"$1\" || exit 111; shift; n=$((n-1)); done; exec \"$@\"",
+        "sandcastle-launch", Integer.toString(procs.size())));
+    procs.forEach(p -> command.add(p.toString()));
     if (uid >= 0 && uid != currentUid()) {
       command.addAll(List.of("setpriv", "--reuid=" + uid, "--regid=" + gid, "--clear-groups", "--"));
     }

@@ -339,6 +339,8 @@ def kernel_main(req_fd, out_fd, cwd):
                 kernel.stream("stdout", text.decode("utf-8", "replace"))
 
     threading.Thread(target=pump, daemon=True).start()
+    # Only now, with the host's pipes gone from fds 0-2, may the kernel be the user's to inspect.
+    set_dumpable(True)
 
     def flusher():
         import time
@@ -464,7 +466,6 @@ def main():
                     os.close(other.req)
                     os.close(other.out)
                 signal.set_wakeup_fd(-1)
-                set_dumpable(True)
                 kernel_main(req_r, out_w, req.get("cwd") or os.getcwd())
             except BaseException:
                 import traceback

@@ -2,7 +2,8 @@
 #
 # Runs as the first process inside a workspace sandbox and spawns commands on
 # request, streaming their output back to the server over one multiplexed
-# channel: frames on its own stdin (requests) and stdout (events).
+# channel: frames on file descriptors 3 (requests) and 4 (events), set up by the
+# launcher; stdin and stdout are /dev/null.
 #
 # Frame: 4-byte big-endian payload length, 1-byte kind, 4-byte big-endian
 # channel id, payload. Channel 0 is the supervisor itself.
@@ -50,9 +51,14 @@ import termios
 
 HEADER = struct.Struct(">IBI")
 CHUNK = 65536
+MAX_PENDING_INPUT = 1 << 20  # input a process has not read yet; beyond it, input is dropped
 
-out = sys.stdout.buffer
-inp = sys.stdin.buffer.raw if hasattr(sys.stdin.buffer, "raw") else sys.stdin.buffer
+# The channel to the server: fds 3 (requests) and 4 (events), set up by the launcher; they must
+# not leak into the processes this supervisor starts.
+os.set_inheritable(3, False)
+os.set_inheritable(4, False)
+out = os.fdopen(4, "wb", buffering=1 << 16)
+inp = os.fdopen(3, "rb", buffering=0)
 sel = selectors.DefaultSelector()
 procs = {}  # channel id -> Proc
 
@@ -135,7 +141,7 @@ class Proc:
         if self.stdin is None:
             return
         was_empty = not self.pending
-        self.pending += data
+        self.pending += data[:max(0, MAX_PENDING_INPUT - len(self.pending))]
         if was_empty:
             self.flush_input()
 
@@ -324,7 +330,7 @@ class PtyProc:
     def write(self, data):
         if self.master is None:
             return
-        self.pending += data
+        self.pending += data[:max(0, MAX_PENDING_INPUT - len(self.pending))]
         self.flush_input()
         self.update()
 
