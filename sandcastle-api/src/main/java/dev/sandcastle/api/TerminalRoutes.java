@@ -58,6 +58,9 @@ final class TerminalRoutes {
   private final Function<Context, Workspace> workspaces;
   private final ApiKeyAuth auth;
   private final Map<String, Connection> connections = new ConcurrentHashMap<>();
+  /** Sockets that have not authenticated yet; capped, so unauthenticated clients cannot pile up. */
+  private final java.util.Set<String> unauthenticated = ConcurrentHashMap.newKeySet();
+  private static final int MAX_UNAUTHENTICATED = 256;
 
   TerminalRoutes(Function<Context, Workspace> workspaces, ApiKeyAuth auth) {
     this.workspaces = workspaces;
@@ -90,6 +93,11 @@ final class TerminalRoutes {
     ctx.session.setMaxBinaryMessageSize(MAX_MESSAGE);
     ctx.session.setIdleTimeout(IDLE_TIMEOUT);
     ctx.enableAutomaticPings(PING_SECONDS, TimeUnit.SECONDS);
+    if (unauthenticated.size() >= MAX_UNAUTHENTICATED) {
+      ctx.closeSession(1013, "too many connections waiting to authenticate; try again later");
+      return;
+    }
+    unauthenticated.add(ctx.sessionId());
     Workspace workspace = ctx.attribute(WORKSPACE);
     Connection connection = new Connection(ctx.session, workspace, ctx.pathParam("id"));
     connections.put(ctx.sessionId(), connection);
@@ -105,6 +113,7 @@ final class TerminalRoutes {
     String message = ctx.message();
     JsonNode control = control(message);
     if (!connection.attached()) {
+      unauthenticated.remove(ctx.sessionId());
       String token = control != null && "auth".equals(control.path("type").asString("")) ? control.path("token").asString(null) : null;
       if (token == null || !auth.matches(token)) {
         connection.refuse(CLOSE_AUTH, "invalid API key");
@@ -141,6 +150,7 @@ final class TerminalRoutes {
   }
 
   private void closed(WsContext ctx) {
+    unauthenticated.remove(ctx.sessionId());
     Connection connection = connections.remove(ctx.sessionId());
     if (connection != null) {
       connection.detach();
