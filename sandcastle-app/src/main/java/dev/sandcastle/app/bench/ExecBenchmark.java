@@ -76,6 +76,7 @@ public final class ExecBenchmark {
         for (int i = 0; i < 300; i++) {
           server.execute(client);
         }
+        server.collectGarbage();
         long rssStart = server.rssKiB();
         double[] sequential = new double[1000];
         for (int i = 0; i < sequential.length; i++) {
@@ -87,7 +88,7 @@ public final class ExecBenchmark {
         for (int clients : List.of(8, 32)) {
           load(out, server, clients, seconds);
         }
-        System.gc();
+        server.collectGarbage(); // in the server, as an idle server would over time
         Thread.sleep(3000);
         long rssEnd = server.rssKiB();
         out.printf("  server RSS: %d MiB after warm-up, %d MiB after the load (%+d MiB)%n",
@@ -297,6 +298,15 @@ public final class ExecBenchmark {
     boolean execute(RawClient client) throws IOException {
       String body = client.post("/execute?wait=5", ECHO);
       return body.startsWith("HTTP/1.1 200") && body.contains("\"status\":\"done\"") && body.contains("hi\\n");
+    }
+
+    /** Asks the server JVM for a full collection (jcmd GC.run), so its heap can shrink. */
+    void collectGarbage() throws IOException, InterruptedException {
+      Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+      if (Files.isExecutable(jcmd)) {
+        new ProcessBuilder(jcmd.toString(), Long.toString(process.pid()), "GC.run")
+            .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+      }
     }
 
     long rssKiB() throws IOException {
