@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,7 +38,6 @@ public final class Supervisor implements AutoCloseable {
   private final Map<Integer, Pending> channels = new ConcurrentHashMap<>();
   private final AtomicInteger nextId = new AtomicInteger(1);
   private final CountDownLatch ready = new CountDownLatch(1);
-  private final Map<Long, CountDownLatch> pings = new ConcurrentHashMap<>();
   private volatile boolean alive = true;
 
   private Supervisor(Process process) {
@@ -126,24 +124,6 @@ public final class Supervisor implements AutoCloseable {
       throw e;
     }
     return new Channel(id);
-  }
-
-  /** Round trip through the supervisor; for health checks and the benchmark. */
-  public boolean ping(Duration timeout) {
-    long token = System.nanoTime();
-    CountDownLatch latch = new CountDownLatch(1);
-    pings.put(token, latch);
-    try {
-      send('P', 0, ByteBuffer.allocate(8).putLong(token).array());
-      return latch.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    } catch (Unavailable e) {
-      return false;
-    } finally {
-      pings.remove(token);
-    }
   }
 
   /** Ends the supervisor; the sandbox and everything in it die with it. */
@@ -268,14 +248,6 @@ public final class Supervisor implements AutoCloseable {
   private void dispatch(char kind, int id, byte[] payload) {
     switch (kind) {
       case 'R' -> ready.countDown();
-      case 'p' -> {
-        if (payload.length == 8) {
-          CountDownLatch latch = pings.get(ByteBuffer.wrap(payload).getLong());
-          if (latch != null) {
-            latch.countDown();
-          }
-        }
-      }
       default -> {
         Pending pending = channels.get(id);
         if (pending == null) {
