@@ -57,25 +57,15 @@ final class KernelRoutes {
     r.post("/notebooks/{id}/execute", ctx -> {
       ExecuteCell body = ctx.bodyAsClass(ExecuteCell.class);
       ctx.json(workspaces.apply(ctx).notebooks().execute(ctx.pathParam("id"), Params.require(body.cellIndex(), "cell_index"),
-          Optional.ofNullable(body.source()), seconds(body.timeout())));
+          Optional.ofNullable(body.source()), Params.timeout(body.timeout(), MAX_TIMEOUT_SECONDS)));
     });
-  }
-
-  private static Duration seconds(Double timeout) {
-    if (timeout == null) {
-      return Duration.ZERO;
-    }
-    if (!(timeout > 0 && timeout <= MAX_TIMEOUT_SECONDS)) {
-      throw new BadRequest("timeout must be between 0 and " + MAX_TIMEOUT_SECONDS + " seconds");
-    }
-    return Duration.ofMillis((long) (timeout * 1000));
   }
 
   private void executeCode(Context ctx) throws Exception {
     ExecuteCode body = ctx.bodyAsClass(ExecuteCode.class);
     String code = Params.require(body.code(), "code");
     String language = Optional.ofNullable(body.language()).orElse("python").toLowerCase(java.util.Locale.ROOT);
-    Duration timeout = seconds(body.timeout());
+    Duration timeout = Params.timeout(body.timeout(), MAX_TIMEOUT_SECONDS);
     Workspace ws = workspaces.apply(ctx);
     Optional<String> session = Optional.ofNullable(body.sessionId()).filter(s -> !s.isBlank()).or(() -> Params.session(ctx));
     boolean stream = Params.bool(ctx, "stream", false);

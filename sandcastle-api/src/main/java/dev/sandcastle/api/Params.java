@@ -30,6 +30,17 @@ final class Params {
     return Duration.ofNanos((long) (value * 1e9));
   }
 
+  /** A timeout from a request body, in seconds: zero when absent, else above 0 and at most {@code max}. */
+  static Duration timeout(Double seconds, int max) {
+    if (seconds == null) {
+      return Duration.ZERO;
+    }
+    if (!(seconds > 0 && seconds <= max)) {
+      throw new BadRequest("timeout must be between 0 and " + max + " seconds");
+    }
+    return Duration.ofMillis((long) (seconds * 1000));
+  }
+
   static OptionalInt integer(Context ctx, String name, int min, int max) {
     String raw = ctx.queryParam(name);
     if (raw == null || raw.isBlank()) {

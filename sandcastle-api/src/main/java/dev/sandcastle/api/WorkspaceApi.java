@@ -170,13 +170,7 @@ public final class WorkspaceApi {
     Bodies.Execute body = ctx.bodyAsClass(Bodies.Execute.class);
     Duration wait = Params.seconds(ctx, "wait", MAX_WAIT_SECONDS);
     int tail = Params.integer(ctx, "tail", 1, Integer.MAX_VALUE).orElse(-1);
-    Duration timeout = Duration.ZERO;
-    if (body.timeout() != null) {
-      if (!(body.timeout() > 0 && body.timeout() <= 86_400)) {
-        throw new BadRequest("timeout must be between 0 and 86400 seconds");
-      }
-      timeout = Duration.ofMillis((long) (body.timeout() * 1000));
-    }
+    Duration timeout = Params.timeout(body.timeout(), 86_400);
     ExecutionView view = ws(ctx).run(Params.require(body.command(), "command"), Optional.ofNullable(body.cwd()),
         body.env() == null ? Map.of() : body.env(), timeout, Params.session(ctx), wait, tail);
     ctx.json(view);
