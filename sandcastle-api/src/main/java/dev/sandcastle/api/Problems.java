@@ -65,6 +65,8 @@ final class Problems {
   private static int status(SandcastleException e) {
     return switch (e) {
       case dev.sandcastle.core.errors.BadRequest b -> 400;
+      case dev.sandcastle.core.errors.Unauthorized u -> 401;
+      case dev.sandcastle.core.errors.Forbidden f -> 403;
       case dev.sandcastle.core.errors.PathOutsideWorkspace p -> 403;
       case dev.sandcastle.core.errors.NotFound n -> 404;
       case dev.sandcastle.core.errors.Conflict c -> 409;

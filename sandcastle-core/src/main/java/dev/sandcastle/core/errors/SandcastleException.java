@@ -7,7 +7,7 @@ package dev.sandcastle.core.errors;
  */
 public abstract sealed class SandcastleException extends RuntimeException
     permits BadRequest, NotFound, Conflict, PathOutsideWorkspace, QuotaExceeded,
-        UnsupportedMedia, PayloadTooLarge, Unavailable {
+        UnsupportedMedia, PayloadTooLarge, Unavailable, Unauthorized, Forbidden {
 
   protected SandcastleException(String message) {
     super(message, null, false, false);
