@@ -1,0 +1,60 @@
+package dev.sandcastle.orchestrator.policy;
+
+import dev.sandcastle.core.errors.BadRequest;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * How a tenant's workspace runs: its image (for container backends), environment, limits, idle
+ * timeout, network and reset schedule. Policies are stored in the database and edited through the
+ * admin API; {@link #clampTo} applies the server's maxima before a policy is used or stored.
+ *
+ * @param id 1-64 of {@code [A-Za-z0-9_.-]}
+ * @param image the container image ("" = the server's default); checked against the allow-list
+ * @param env extra environment variables for the workspace's processes
+ * @param cpus CPU limit in cores (fractions allowed)
+ * @param memoryBytes memory limit
+ * @param storageBytes disk limit of the home directory (best effort where the backend cannot enforce it)
+ * @param pids process limit
+ * @param idleTimeout stop the workspace after this long without a request
+ * @param network {@code none} or {@code host}
+ * @param resetCron a 5-field cron expression at which the workspace is wiped ("" = never)
+ * @param resetZone the time zone of {@code resetCron}, e.g. {@code Europe/Berlin}
+ */
+public record Policy(
+    String id, String image, Map<String, String> env, double cpus, long memoryBytes, long storageBytes, int pids,
+    Duration idleTimeout, String network, String resetCron, String resetZone) {
+
+  public Policy {
+    if (id == null || !id.matches("[A-Za-z0-9_.-]{1,64}")) {
+      throw new BadRequest("a policy id is 1-64 of letters, digits, '_', '.' and '-'");
+    }
+    image = image == null ? "" : image;
+    env = env == null ? Map.of() : Map.copyOf(env);
+    if (!(cpus > 0) || memoryBytes <= 0 || storageBytes <= 0 || pids <= 0) {
+      throw new BadRequest("policy limits (cpus, memory, storage, pids) must be positive");
+    }
+    if (idleTimeout == null || idleTimeout.isNegative() || idleTimeout.isZero()) {
+      throw new BadRequest("a policy's idle timeout must be positive");
+    }
+    network = network == null || network.isEmpty() ? "none" : network;
+    if (!network.equals("none") && !network.equals("host")) {
+      throw new BadRequest("a policy's network is 'none' or 'host'");
+    }
+    resetCron = resetCron == null ? "" : resetCron.trim();
+    resetZone = resetZone == null || resetZone.isEmpty() ? "UTC" : resetZone;
+    try {
+      java.time.ZoneId.of(resetZone);
+    } catch (java.time.DateTimeException e) {
+      throw new BadRequest("unknown time zone: " + resetZone);
+    }
+  }
+
+  /** The same policy with every limit at most the server's maximum. */
+  public Policy clampTo(Policy max) {
+    return new Policy(id, image, env, Math.min(cpus, max.cpus), Math.min(memoryBytes, max.memoryBytes),
+        Math.min(storageBytes, max.storageBytes), Math.min(pids, max.pids),
+        idleTimeout.compareTo(max.idleTimeout) > 0 ? max.idleTimeout : idleTimeout,
+        max.network.equals("none") ? "none" : network, resetCron, resetZone);
+  }
+}
