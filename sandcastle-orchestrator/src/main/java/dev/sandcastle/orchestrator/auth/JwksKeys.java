@@ -76,7 +76,7 @@ final class JwksKeys {
     try {
       Instant now = clock.instant();
       Duration wait = loadedAt.isPresent() ? MIN_REFRESH : RETRY_EMPTY;
-      if (lastAttempt != Instant.MIN && now.isBefore(lastAttempt.plus(wait))) {
+      if (now.isBefore(lastAttempt.plus(wait))) {
         return;
       }
       lastAttempt = now;

@@ -12,23 +12,24 @@ import java.util.Optional;
 public sealed interface Principal {
 
   /** The user the request acts for; empty only for {@link Admin}. */
-  Optional<String> userId();
+  default Optional<String> userId() {
+    return switch (this) {
+      case Admin _ -> Optional.empty();
+      case Service service -> Optional.of(service.user());
+      case User user -> Optional.of(user.user());
+    };
+  }
 
-  /** Whether this principal may use the admin endpoints. */
-  boolean isAdmin();
+  /** Whether this principal may use the admin endpoints: the admin key, or a user with the admin role. */
+  default boolean isAdmin() {
+    return switch (this) {
+      case Admin _, Service _ -> true;
+      case User user -> user.admin();
+    };
+  }
 
   /** The orchestrator's admin key without {@code X-User-Id}: an administrator acting for nobody. */
-  record Admin() implements Principal {
-    @Override
-    public Optional<String> userId() {
-      return Optional.empty();
-    }
-
-    @Override
-    public boolean isAdmin() {
-      return true;
-    }
-  }
+  record Admin() implements Principal {}
 
   /**
    * The admin key with {@code X-User-Id}: a trusted service (Open WebUI) acting for that user.
@@ -38,16 +39,6 @@ public sealed interface Principal {
   record Service(String user) implements Principal {
     public Service {
       checkUser(user);
-    }
-
-    @Override
-    public Optional<String> userId() {
-      return Optional.of(user);
-    }
-
-    @Override
-    public boolean isAdmin() {
-      return true;
     }
   }
 
@@ -60,16 +51,6 @@ public sealed interface Principal {
   record User(String user, boolean admin) implements Principal {
     public User {
       checkUser(user);
-    }
-
-    @Override
-    public Optional<String> userId() {
-      return Optional.of(user);
-    }
-
-    @Override
-    public boolean isAdmin() {
-      return admin;
     }
   }
 
