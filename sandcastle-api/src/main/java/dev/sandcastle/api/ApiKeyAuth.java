@@ -1,11 +1,11 @@
 package dev.sandcastle.api;
 
+import dev.sandcastle.core.errors.Unauthorized;
 import io.javalin.http.Context;
-import io.javalin.http.HttpResponseException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.Set;
+import java.util.Optional;
 
 /**
  * Bearer API-key check for every endpoint but the public ones. The key is compared as SHA-256
@@ -16,9 +16,7 @@ import java.util.Set;
  * them): every WebSocket route must authenticate by itself, as {@link TerminalRoutes} does with
  * its first message and {@link JupyterRoutes} with the upgrade's token.
  */
-final class ApiKeyAuth {
-  private static final Set<String> PUBLIC = Set.of("/health", "/api/config", "/openapi.json");
-
+final class ApiKeyAuth implements Access {
   private final byte[] expected;
 
   ApiKeyAuth(String apiKey) {
@@ -28,10 +26,8 @@ final class ApiKeyAuth {
     this.expected = digest(apiKey);
   }
 
-  void check(Context ctx) {
-    if (PUBLIC.contains(ctx.path()) || "OPTIONS".equals(ctx.method().name())) {
-      return;
-    }
+  @Override
+  public void check(Context ctx) {
     String header = ctx.header("Authorization");
     if (header == null && jupyterPath(ctx.path())) {
       // Jupyter clients put the token in the query (WebSockets cannot set headers in browsers).
@@ -41,10 +37,19 @@ final class ApiKeyAuth {
       }
     }
     if (header == null) {
-      throw new HttpResponseException(401, "missing API key: send Authorization: Bearer <key>", java.util.Map.of());
+      throw new Unauthorized("missing API key: send Authorization: Bearer <key>");
     }
     if (!matchesHeader(header)) {
-      throw new HttpResponseException(401, "invalid API key", java.util.Map.of());
+      throw new Unauthorized("invalid API key");
+    }
+  }
+
+  @Override
+  public void checkSocket(Handshake handshake, Optional<String> token) {
+    String header = handshake.header("Authorization").orElse(null);
+    boolean allowed = token.map(this::matches).orElse(false) || (header != null && matchesHeader(header));
+    if (!allowed) {
+      throw new SocketRefused(SocketRefused.AUTH, token.isEmpty() && header == null ? "authentication required" : "invalid API key");
     }
   }
 
@@ -59,6 +64,7 @@ final class ApiKeyAuth {
   }
 
   private static boolean jupyterPath(String path) {
+    path = Router.localPath(path);
     return path.startsWith("/api/kernels") || path.equals("/api/kernelspecs");
   }
 

@@ -1,12 +1,12 @@
 package dev.sandcastle.api;
 
 import dev.sandcastle.core.errors.NotFound;
+import dev.sandcastle.core.errors.SandcastleException;
 import dev.sandcastle.core.kernel.CellResult;
 import dev.sandcastle.core.kernel.KernelInfo;
 import dev.sandcastle.core.kernel.KernelOutput;
 import dev.sandcastle.core.kernel.KernelService;
 import dev.sandcastle.core.workspace.Workspace;
-import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.javalin.websocket.WsContext;
 import java.time.Duration;
@@ -14,10 +14,10 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
@@ -30,21 +30,22 @@ import tools.jackson.databind.json.JsonMapper;
  * A Jupyter kernel id {@code X} is the workspace kernel {@code jupyter-X}.
  */
 final class JupyterRoutes {
+  static final String CHANNELS_PATH = "/api/kernels/{id}/channels";
   private static final Logger log = LoggerFactory.getLogger(JupyterRoutes.class);
   private static final JsonMapper JSON = JsonMapper.builder().build();
   private static final String PREFIX = "jupyter-";
   private static final String SPEC = "python3";
 
-  private final Function<Context, Workspace> workspaces;
-  private final ApiKeyAuth auth;
+  private final Workspaces workspaces;
+  private final Access auth;
   private final Map<String, Connection> connections = new ConcurrentHashMap<>();
 
-  JupyterRoutes(Function<Context, Workspace> workspaces, ApiKeyAuth auth) {
+  JupyterRoutes(Workspaces workspaces, Access auth) {
     this.workspaces = workspaces;
     this.auth = auth;
   }
 
-  void register(RoutesConfig r) {
+  void register(Router r) {
     r.get("/api/kernelspecs", ctx -> ctx.json(Map.of("default", SPEC, "kernelspecs", Map.of(SPEC, Map.of(
         "name", SPEC,
         "spec", Map.of("argv", List.of(), "display_name", "Python 3 (Sandcastle workspace)", "language", "python",
@@ -66,7 +67,7 @@ final class JupyterRoutes {
       ctx.status(204);
     });
     r.post("/api/kernels/{id}/restart", ctx -> ctx.json(model(kernels(ctx).restart(find(ctx).name()))));
-    r.ws("/api/kernels/{id}/channels", ws -> {
+    r.ws(CHANNELS_PATH, ws -> {
       ws.onConnect(this::connect);
       ws.onMessage(ctx -> {
         Connection connection = connections.get(ctx.sessionId());
@@ -74,23 +75,13 @@ final class JupyterRoutes {
           connection.receive(ctx.message());
         }
       });
-      ws.onClose(ctx -> {
-        Connection connection = connections.remove(ctx.sessionId());
-        if (connection != null) {
-          connection.close();
-        }
-      });
-      ws.onError(ctx -> {
-        Connection connection = connections.remove(ctx.sessionId());
-        if (connection != null) {
-          connection.close();
-        }
-      });
+      ws.onClose(this::closed);
+      ws.onError(this::closed);
     });
   }
 
   private KernelService kernels(Context ctx) {
-    return workspaces.apply(ctx).kernels();
+    return workspaces.of(ctx).kernels();
   }
 
   private KernelInfo find(Context ctx) {
@@ -108,17 +99,31 @@ final class JupyterRoutes {
     return model;
   }
 
+  private void closed(WsContext ctx) {
+    Connection connection = connections.remove(ctx.sessionId());
+    if (connection != null) {
+      connection.close();
+      auth.socketClosed(ctx.attribute(Handshake.ATTRIBUTE));
+    }
+  }
+
   private void connect(WsContext ctx) {
-    String token = ctx.queryParam("token");
-    String header = ctx.header("Authorization");
-    boolean allowed = (token != null && auth.matches(token)) || (header != null && auth.matchesHeader(header));
-    if (!allowed) {
-      ctx.closeSession(4001, "authentication failed: pass ?token=<key> or an Authorization header");
+    Handshake upgrade = ctx.attribute(Handshake.ATTRIBUTE);
+    Workspace ws;
+    try {
+      auth.checkSocket(upgrade, Optional.ofNullable(ctx.queryParam("token")));
+      ws = workspaces.of(upgrade);
+    } catch (SocketRefused e) {
+      ctx.closeSession(e.code(), e.getMessage());
+      return;
+    } catch (SandcastleException e) {
+      auth.socketClosed(upgrade);
+      ctx.closeSession(SocketRefused.IDENTITY, e.getMessage());
       return;
     }
-    Workspace ws = workspaces.apply(ctx.getUpgradeCtx$javalin());
     String name = PREFIX + ctx.pathParam("id");
     if (ws.kernels().find(name).isEmpty()) {
+      auth.socketClosed(upgrade);
       ctx.closeSession(4004, "no kernel with id " + ctx.pathParam("id"));
       return;
     }

@@ -7,7 +7,6 @@ import dev.sandcastle.core.kernel.CellResult;
 import dev.sandcastle.core.kernel.KernelOutput;
 import dev.sandcastle.core.kernel.KernelService;
 import dev.sandcastle.core.workspace.Workspace;
-import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -45,7 +44,7 @@ final class KernelRoutes {
 
   record ExecuteCell(@com.fasterxml.jackson.annotation.JsonProperty("cell_index") Integer cellIndex, String source, Double timeout) {}
 
-  void register(RoutesConfig r) {
+  void register(Router r) {
     r.post("/execute_code", this::executeCode);
     r.post("/notebooks", ctx -> ctx.json(workspaces.apply(ctx).notebooks()
         .open(Params.require(ctx.bodyAsClass(OpenNotebook.class).path(), "path"))));

@@ -1,11 +1,11 @@
 package dev.sandcastle.api;
 
 import dev.sandcastle.core.errors.NotFound;
+import dev.sandcastle.core.errors.SandcastleException;
 import dev.sandcastle.core.pty.Attachment;
 import dev.sandcastle.core.pty.TerminalClient;
 import dev.sandcastle.core.pty.TerminalEnd;
 import dev.sandcastle.core.workspace.Workspace;
-import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.javalin.websocket.WsBinaryMessageContext;
 import io.javalin.websocket.WsConnectContext;
@@ -19,7 +19,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
 import tools.jackson.databind.JsonNode;
@@ -52,33 +51,31 @@ final class TerminalRoutes {
   private static final int MAX_SIZE = 1000;
   private static final Duration IDLE_TIMEOUT = Duration.ofMinutes(2);
   private static final long PING_SECONDS = 30;
-  private static final String WORKSPACE = "sandcastle.workspace";
   private static final JsonMapper JSON = JsonMapper.builder().build();
 
-  private final Function<Context, Workspace> workspaces;
-  private final ApiKeyAuth auth;
+  private final Workspaces workspaces;
+  private final Access auth;
   private final Map<String, Connection> connections = new ConcurrentHashMap<>();
   /** Sockets that have not authenticated yet; capped, so unauthenticated clients cannot pile up. */
   private final java.util.Set<String> unauthenticated = ConcurrentHashMap.newKeySet();
   private static final int MAX_UNAUTHENTICATED = 256;
 
-  TerminalRoutes(Function<Context, Workspace> workspaces, ApiKeyAuth auth) {
+  TerminalRoutes(Workspaces workspaces, Access auth) {
     this.workspaces = workspaces;
     this.auth = auth;
   }
 
-  void register(RoutesConfig r) {
+  void register(Router r) {
     r.post(PATH, ctx -> {
-      Workspace ws = workspaces.apply(ctx);
+      Workspace ws = workspaces.of(ctx);
       ctx.json(ws.terminals().create(ws.cwd(Params.session(ctx))));
     });
-    r.get(PATH, ctx -> ctx.json(workspaces.apply(ctx).terminals().list()));
-    r.get(TERMINAL_PATH, ctx -> ctx.json(workspaces.apply(ctx).terminals().get(ctx.pathParam("id"))));
+    r.get(PATH, ctx -> ctx.json(workspaces.of(ctx).terminals().list()));
+    r.get(TERMINAL_PATH, ctx -> ctx.json(workspaces.of(ctx).terminals().get(ctx.pathParam("id"))));
     r.delete(TERMINAL_PATH, ctx -> {
-      workspaces.apply(ctx).terminals().close(ctx.pathParam("id"));
+      workspaces.of(ctx).terminals().close(ctx.pathParam("id"));
       ctx.json(Map.of("status", "deleted"));
     });
-    r.wsBeforeUpgrade(TERMINAL_PATH, ctx -> ctx.attribute(WORKSPACE, workspaces.apply(ctx)));
     r.ws(TERMINAL_PATH, ws -> {
       ws.onConnect(this::connected);
       ws.onMessage(this::text);
@@ -98,8 +95,7 @@ final class TerminalRoutes {
       return;
     }
     unauthenticated.add(ctx.sessionId());
-    Workspace workspace = ctx.attribute(WORKSPACE);
-    Connection connection = new Connection(ctx.session, workspace, ctx.pathParam("id"));
+    Connection connection = new Connection(ctx.session, ctx.pathParam("id"));
     connections.put(ctx.sessionId(), connection);
     CompletableFuture.delayedExecutor(AUTH_TIMEOUT_SECONDS, TimeUnit.SECONDS)
         .execute(() -> connection.refuse(CLOSE_AUTH, "authentication timed out: send {\"type\":\"auth\",\"token\":\"<API key>\"} first"));
@@ -115,11 +111,25 @@ final class TerminalRoutes {
     if (!connection.attached()) {
       unauthenticated.remove(ctx.sessionId());
       String token = control != null && "auth".equals(control.path("type").asString("")) ? control.path("token").asString(null) : null;
-      if (token == null || !auth.matches(token)) {
-        connection.refuse(CLOSE_AUTH, "invalid API key");
-      } else {
-        connection.attach();
+      if (token == null) {
+        connection.refuse(CLOSE_AUTH, "authenticate first: send {\"type\":\"auth\",\"token\":\"<API key>\"}");
+        return;
       }
+      // Authenticate before resolving: an unauthenticated socket must never provision a workspace.
+      Handshake upgrade = ctx.attribute(Handshake.ATTRIBUTE);
+      Workspace workspace;
+      try {
+        auth.checkSocket(upgrade, java.util.Optional.of(token));
+        connection.authenticated(upgrade); // from here on, its close is reported to auth
+        workspace = workspaces.of(upgrade);
+      } catch (SocketRefused e) {
+        connection.refuse(e.code(), e.getMessage());
+        return;
+      } catch (SandcastleException e) {
+        connection.refuse(SocketRefused.IDENTITY, e.getMessage());
+        return;
+      }
+      connection.attach(workspace);
       return;
     }
     if (control == null) {
@@ -154,6 +164,7 @@ final class TerminalRoutes {
     Connection connection = connections.remove(ctx.sessionId());
     if (connection != null) {
       connection.detach();
+      connection.upgrade().ifPresent(auth::socketClosed);
     }
   }
 
@@ -177,15 +188,23 @@ final class TerminalRoutes {
     private static final int CLOSED = 2;
 
     private final Session session;
-    private final Workspace workspace;
     private final String terminalId;
     private final AtomicInteger state = new AtomicInteger(WAITING);
     private volatile Attachment attachment;
+    private volatile Handshake upgrade;
 
-    Connection(Session session, Workspace workspace, String terminalId) {
+    Connection(Session session, String terminalId) {
       this.session = session;
-      this.workspace = workspace;
       this.terminalId = terminalId;
+    }
+
+    void authenticated(Handshake handshake) {
+      upgrade = handshake;
+    }
+
+    /** The handshake of a socket that passed authentication. */
+    java.util.Optional<Handshake> upgrade() {
+      return java.util.Optional.ofNullable(upgrade);
     }
 
     boolean attached() {
@@ -199,7 +218,7 @@ final class TerminalRoutes {
       }
     }
 
-    void attach() {
+    void attach(Workspace workspace) {
       Attachment attached;
       try {
         attached = workspace.terminals().attach(terminalId, this);

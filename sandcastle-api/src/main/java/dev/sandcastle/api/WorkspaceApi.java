@@ -13,7 +13,6 @@ import dev.sandcastle.core.files.TextContent;
 import dev.sandcastle.core.workspace.SystemPrompt;
 import dev.sandcastle.core.workspace.Workspace;
 import io.javalin.Javalin;
-import io.javalin.config.JavalinConfig;
 import io.javalin.config.RoutesConfig;
 import io.javalin.config.SizeUnit;
 import io.javalin.http.Context;
@@ -25,7 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
-import java.util.function.Function;
+import java.util.function.Consumer;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -38,44 +37,58 @@ import tools.jackson.databind.json.JsonMapper;
 public final class WorkspaceApi {
   private static final int MAX_WAIT_SECONDS = 300;
 
-  private final Function<Context, Workspace> workspaces;
+  private final Workspaces workspaces;
   private final ApiSettings settings;
-  private final ApiKeyAuth auth;
   private final OpenApiDocument openApi = OpenApiDocument.load();
 
-  public WorkspaceApi(Function<Context, Workspace> workspaces, ApiSettings settings) {
+  public WorkspaceApi(Workspaces workspaces, ApiSettings settings) {
     this.workspaces = workspaces;
     this.settings = settings;
-    this.auth = new ApiKeyAuth(settings.apiKey());
   }
 
   /** A Javalin server with the whole workspace API, not yet started. */
   public Javalin create(String host, int port) {
-    return Javalin.create(config -> configure(config, host, port));
+    return server(host, port, settings, this::register);
   }
 
-  void configure(JavalinConfig config, String host, int port) {
-    config.jetty.host = host;
-    config.jetty.port = port;
-    config.concurrency.useVirtualThreads = true;
-    config.startup.showJavalinBanner = false;
-    config.startup.showOldJavalinVersionWarning = false;
-    config.http.maxRequestSize = settings.maxRequestBytes();
-    config.jetty.multipartConfig.maxFileSize(settings.maxUploadBytes(), SizeUnit.BYTES);
-    config.jetty.multipartConfig.maxTotalRequestSize(settings.maxUploadBytes() + 65_536, SizeUnit.BYTES);
-    config.jetty.multipartConfig.maxInMemoryFileSize(256 * 1024, SizeUnit.BYTES);
-    config.jetty.multipartConfig.cacheDirectory(settings.uploadCache().toString());
-    config.jsonMapper(new JavalinJackson3(JsonMapper.builder()
-        .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-        .build(), false));
-    routes(config.routes);
+  /**
+   * A Javalin server with this API's conventions (JSON mapper, request limits, problem responses,
+   * {@link Access} before every non-public route, virtual threads) and the given routes, not yet
+   * started. The orchestrator builds its server with this, adding admin routes and either
+   * {@link #register} (in-process workspaces) or its proxy.
+   */
+  public static Javalin server(String host, int port, ApiSettings settings, Consumer<RoutesConfig> routes) {
+    return Javalin.create(config -> {
+      config.jetty.host = host;
+      config.jetty.port = port;
+      config.concurrency.useVirtualThreads = true;
+      config.startup.showJavalinBanner = false;
+      config.startup.showOldJavalinVersionWarning = false;
+      config.http.maxRequestSize = settings.maxRequestBytes();
+      config.jetty.multipartConfig.maxFileSize(settings.maxUploadBytes(), SizeUnit.BYTES);
+      config.jetty.multipartConfig.maxTotalRequestSize(settings.maxUploadBytes() + 65_536, SizeUnit.BYTES);
+      config.jetty.multipartConfig.maxInMemoryFileSize(256 * 1024, SizeUnit.BYTES);
+      config.jetty.multipartConfig.cacheDirectory(settings.uploadCache().toString());
+      config.jsonMapper(new JavalinJackson3(JsonMapper.builder()
+          .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .build(), false));
+      Problems.register(config.routes);
+      config.routes.before(ctx -> {
+        if (!Access.isPublic(ctx.path()) && !"OPTIONS".equals(ctx.method().name())) {
+          settings.access().check(ctx);
+        }
+      });
+      config.routes.wsBeforeUpgrade(WorkspaceApi::forgetHttpSession);
+      routes.accept(config.routes);
+    });
   }
 
-  private void routes(RoutesConfig r) {
-    Problems.register(r);
-    r.before(auth::check);
-    r.wsBeforeUpgrade(WorkspaceApi::forgetHttpSession);
-
+  /** Adds the workspace routes, under each of the settings' prefixes. */
+  public void register(RoutesConfig routes) {
+    Router r = new Router(routes, settings.prefixes());
+    for (String path : Handshake.paths()) {
+      r.wsBeforeUpgrade(path, ctx -> ctx.attribute(Handshake.ATTRIBUTE, Handshake.of(ctx)));
+    }
     r.get("/health", ctx -> ctx.json(Map.of("status", "ok")));
     r.get("/api/config", ctx -> ctx.json(Map.of("features", Map.of("terminal", true, "notebooks", true, "system", true))));
     r.get("/openapi.json", ctx -> ctx.contentType("application/json").result(openApi.toolsJson()));
@@ -137,9 +150,9 @@ public final class WorkspaceApi {
     r.post("/files/archive", this::archive);
 
     // Kernels, notebooks, and the Jupyter Server subset
-    new KernelRoutes(workspaces).register(r);
-    new JupyterRoutes(workspaces, auth).register(r);
-    new TerminalRoutes(this::ws, auth).register(r);
+    new KernelRoutes(ctx -> workspaces.of(ctx)).register(r);
+    new JupyterRoutes(workspaces, settings.access()).register(r);
+    new TerminalRoutes(workspaces, settings.access()).register(r);
   }
 
   /**
@@ -159,7 +172,7 @@ public final class WorkspaceApi {
   }
 
   private Workspace ws(Context ctx) {
-    return workspaces.apply(ctx);
+    return workspaces.of(ctx);
   }
 
   private String cwd(Context ctx) {

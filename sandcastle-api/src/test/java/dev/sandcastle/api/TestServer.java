@@ -63,7 +63,7 @@ final class TestServer implements AutoCloseable {
           root.resolve("state"), new SandboxPolicy(mechanism, SandboxPolicy.Network.NONE, limits), uid, uid, exec,
           files, kernels, terminals), Cgroups.detect());
       Files.createDirectories(root.resolve("uploads"));
-      app = new WorkspaceApi(ctx -> workspace, new ApiSettings(KEY, 1 << 20, 4 << 20, root.resolve("uploads"))).create("127.0.0.1", 0);
+      app = new WorkspaceApi(Workspaces.single(workspace), new ApiSettings(KEY, 1 << 20, 4 << 20, root.resolve("uploads"))).create("127.0.0.1", 0);
       app.start();
     } catch (IOException e) {
       throw new UncheckedIOException(e);

@@ -2,6 +2,7 @@ package dev.sandcastle.app;
 
 import dev.sandcastle.api.ApiSettings;
 import dev.sandcastle.api.WorkspaceApi;
+import dev.sandcastle.api.Workspaces;
 import dev.sandcastle.core.sandbox.Cgroups;
 import dev.sandcastle.core.sandbox.Sandbox;
 import dev.sandcastle.core.sandbox.SandboxPolicy;
@@ -51,7 +52,7 @@ final class Server implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create " + uploads, e);
     }
-    WorkspaceApi api = new WorkspaceApi(ctx -> workspace,
+    WorkspaceApi api = new WorkspaceApi(Workspaces.single(workspace),
         new ApiSettings(apiKey, config.maxRequestBytes(), config.maxUploadBytes(), uploads));
     Javalin app = api.create(config.host(), config.port());
     try {

@@ -201,8 +201,9 @@ public final class ExecService implements AutoCloseable {
     }
     execution.markKillRequested(true);
     signal(execution, SIGTERM);
+    // The group is killed even when its leader obeyed SIGTERM: its children may not have.
     timer.schedule(() -> {
-      if (execution.running()) {
+      if (execution.running() || !execution.outputClosed()) {
         signal(execution, SIGKILL);
       }
     }, KILL_GRACE.toMillis(), TimeUnit.MILLISECONDS);

@@ -72,6 +72,32 @@ public final class Cgroups {
     };
   }
 
+  /**
+   * Names of the groups under Sandcastle's parent that start with {@code prefix}: what a crashed
+   * server may have left behind, for a reconciler to {@link #reap}.
+   */
+  public List<String> existing(String prefix) {
+    Path parent = switch (version) {
+      case V1 -> ROOT.resolve("pids").resolve(PARENT);
+      case V2 -> ROOT.resolve(PARENT);
+      case NONE -> null;
+    };
+    if (parent == null || !Files.isDirectory(parent)) {
+      return List.of();
+    }
+    try (Stream<Path> children = Files.list(parent)) {
+      return children.filter(Files::isDirectory).map(p -> p.getFileName().toString()).filter(n -> n.startsWith(prefix)).sorted().toList();
+    } catch (IOException e) {
+      log.warn("cannot list cgroups under {}: {}", parent, e.getMessage());
+      return List.of();
+    }
+  }
+
+  /** Kills every process of the group {@code name} and removes it. */
+  public void reap(String name) {
+    create(name, Limits.none()).close();
+  }
+
   static Optional<String> read(Path file) {
     try {
       return Optional.of(Files.readString(file).trim());

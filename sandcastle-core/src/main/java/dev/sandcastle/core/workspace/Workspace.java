@@ -267,7 +267,7 @@ public final class Workspace implements AutoCloseable {
    * Unique per workspace on this host: two servers (or two tests) with workspaces of the same
    * name never share, or reap, each other's group.
    */
-  static String cgroupName(WorkspaceSettings settings) {
+  public static String cgroupName(WorkspaceSettings settings) {
     String hash = Integer.toHexString(settings.stateDir().toString().hashCode());
     String name = "ws-" + settings.name();
     return (name.length() > 54 ? name.substring(0, 54) : name) + "-" + hash;

@@ -48,6 +48,7 @@ import signal
 import struct
 import sys
 import termios
+import time
 
 HEADER = struct.Struct(">IBI")
 CHUNK = 65536
@@ -181,12 +182,46 @@ class Proc:
 
     def signal(self, sig, group):
         try:
-            if group:
+            if group and sig == signal.SIGKILL:
+                kill_group(self.pid)
+            elif group:
                 os.killpg(self.pid, sig)
             else:
                 os.kill(self.pid, sig)
         except (ProcessLookupError, PermissionError):
             pass
+
+
+def kill_group(pgid, budget=1.0):
+    """SIGKILLs a process group until no live member is left (or the budget is spent).
+
+    A fork bomb's members are forking all the time; killing again at once, until none is left,
+    ends it before it can grow back. The command's own leader stays in the group as a zombie
+    until the select loop reaps it, so "empty" means: no member that is not a zombie.
+    """
+    deadline = time.monotonic() + budget
+    while True:
+        os.killpg(pgid, signal.SIGKILL)  # raises ProcessLookupError once the group is gone
+        if not live_members(pgid) or time.monotonic() > deadline:
+            return
+        os.sched_yield()
+
+
+def live_members(pgid):
+    """Pids in the process group that are not zombies (this sandbox has its own /proc)."""
+    members = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/" + name + "/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(b")") + 2:].split()
+        if int(fields[2]) == pgid and fields[0] != b"Z":
+            members.append(int(name))
+    return members
 
 
 # Signals the supervisor ignores or handles are reset to their defaults in children.

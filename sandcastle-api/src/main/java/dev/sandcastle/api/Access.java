@@ -1,0 +1,46 @@
+package dev.sandcastle.api;
+
+import io.javalin.http.Context;
+import java.util.Optional;
+
+/**
+ * Who may call the workspace API: the one pluggable decision of the HTTP layer. {@code sandcastle
+ * terminal} uses a single API key; the orchestrator verifies admin keys and user tokens and picks
+ * the tenant from the request.
+ *
+ * <p>Both methods run on the request's own thread (a virtual thread for HTTP, Jetty's WebSocket
+ * thread for sockets) before any workspace is resolved, so an unauthenticated caller never causes
+ * a workspace to be provisioned.
+ */
+public interface Access {
+  /**
+   * Authenticates an HTTP request to a non-public path. Returns normally to let it through;
+   * throws {@link dev.sandcastle.core.errors.Unauthorized}, {@link dev.sandcastle.core.errors.Forbidden}
+   * or {@link dev.sandcastle.core.errors.BadRequest} (the API maps them to 401, 403, 400). May
+   * store what it learned about the caller as request attributes for the workspace resolver.
+   */
+  void check(Context ctx);
+
+  /**
+   * Authenticates a WebSocket, from the token of its first message (terminals) or of its
+   * handshake (the Jupyter channels: {@code ?token=} or the Authorization header).
+   *
+   * @param handshake the upgrade request: path, query ({@code user_id}, {@code context_id}) and headers
+   * @param token the token the client presented, if any
+   * @throws SocketRefused with the close code to send (the only exception it may throw)
+   */
+  void checkSocket(Handshake handshake, Optional<String> token);
+
+  /**
+   * A socket that {@link #checkSocket} let through has closed (called once, on Jetty's thread).
+   * The orchestrator counts open sockets per tenant with this, so a tenant with a terminal open is
+   * never stopped as idle.
+   */
+  default void socketClosed(Handshake handshake) {}
+
+  /** Paths anyone may call, relative to a tenant prefix. */
+  static boolean isPublic(String path) {
+    String local = Router.localPath(path);
+    return local.equals("/health") || local.equals("/api/config") || local.equals("/openapi.json");
+  }
+}
