@@ -1,0 +1,234 @@
+package dev.sandcastle.orchestrator.http;
+
+import dev.sandcastle.api.Access;
+import dev.sandcastle.api.Handshake;
+import dev.sandcastle.api.SocketRefused;
+import dev.sandcastle.api.Workspaces;
+import dev.sandcastle.core.errors.BadRequest;
+import dev.sandcastle.core.errors.Forbidden;
+import dev.sandcastle.core.errors.NotFound;
+import dev.sandcastle.core.errors.SandcastleException;
+import dev.sandcastle.core.errors.Unauthorized;
+import dev.sandcastle.core.errors.Unavailable;
+import dev.sandcastle.core.workspace.Workspace;
+import dev.sandcastle.orchestrator.audit.AuditEvent;
+import dev.sandcastle.orchestrator.audit.AuditLog;
+import dev.sandcastle.orchestrator.auth.Authenticator;
+import dev.sandcastle.orchestrator.auth.FailureThrottle;
+import dev.sandcastle.orchestrator.auth.Principal;
+import dev.sandcastle.orchestrator.backend.Instance;
+import dev.sandcastle.orchestrator.policy.Policies;
+import dev.sandcastle.orchestrator.tenant.Caller;
+import dev.sandcastle.orchestrator.tenant.TenantKey;
+import dev.sandcastle.orchestrator.tenant.TenantService;
+import io.javalin.http.Context;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Authentication and tenant routing of the orchestrator's HTTP API. Admin paths ({@code
+ * /api/v1/...}, {@code /metrics}) need the admin key or an admin token; every other non-public
+ * path is a workspace request and needs a user: the admin key plus {@code X-User-Id} (a service
+ * call, as Open WebUI's orchestrator connection makes), or a user's token (whose user must match
+ * {@code X-User-Id} when both are sent). The tenant is (user, the {@code /p/{id}} policy or
+ * {@code default}, {@code X-Terminal-Context-Id} or {@code default}).
+ *
+ * <p>Every failure is audited as {@code auth_failed} and repeated failures from one address are
+ * answered ever more slowly. Sockets: {@code user_id} and {@code context_id} come from the query
+ * (or the headers), the token from the first message or {@code ?token=}; refusals close with
+ * 4001 (authentication), 4002 (no user id), 4003 (another user's token, or the workspace cannot
+ * start), 4004 (bad policy or context).
+ */
+public final class TenantAccess implements Access, Workspaces {
+  static final String TENANT = "sandcastle.tenant";
+  static final String PRINCIPAL = "sandcastle.principal";
+  static final String REQUEST_ID = "sandcastle.request-id";
+  static final String CALLER = "sandcastle.caller";
+
+  private final Authenticator authenticator;
+  private final FailureThrottle throttle;
+  private final AuditLog audit;
+  private final TenantService tenants;
+  private final Policies policies;
+
+  public TenantAccess(Authenticator authenticator, FailureThrottle throttle, AuditLog audit, TenantService tenants, Policies policies) {
+    this.authenticator = authenticator;
+    this.throttle = throttle;
+    this.audit = audit;
+    this.tenants = tenants;
+    this.policies = policies;
+  }
+
+  static boolean isAdminPath(String path) {
+    return path.startsWith("/api/v1/") || path.equals("/api/v1") || path.equals("/metrics");
+  }
+
+  @Override
+  public void check(Context ctx) {
+    String requestId = Optional.ofNullable(ctx.header("X-Request-Id")).filter(id -> id.length() <= 128).orElseGet(() -> UUID.randomUUID().toString());
+    ctx.attribute(REQUEST_ID, requestId);
+    ctx.header("X-Request-Id", requestId);
+    Optional<String> token = token(ctx);
+    Optional<String> user = Optional.ofNullable(ctx.header("X-User-Id")).filter(u -> !u.isEmpty());
+    try {
+      if (isAdminPath(ctx.path())) {
+        ctx.attribute(PRINCIPAL, authenticator.authenticateAdmin(token, user));
+      } else {
+        Principal principal = authenticator.authenticate(token, user);
+        String userId = principal.userId().orElseThrow(() ->
+            new BadRequest("the X-User-Id header is required: every workspace belongs to a user"));
+        ctx.attribute(PRINCIPAL, principal);
+        ctx.attribute(TENANT, new TenantKey(userId, policyOf(ctx.path()), ctx.header("X-Terminal-Context-Id")));
+      }
+      throttle.succeeded(ctx.ip());
+    } catch (Unauthorized | Forbidden e) {
+      failed(ctx.ip(), ctx.userAgent(), requestId, user.orElse(""), ctx.path(), e);
+      throw e;
+    }
+  }
+
+  @Override
+  public void checkSocket(Handshake socket, Optional<String> token) {
+    String requestId = UUID.randomUUID().toString();
+    Optional<String> user = socket.queryParam("user_id").or(() -> socket.header("X-User-Id")).filter(u -> !u.isEmpty());
+    String agent = socket.header("User-Agent").orElse("");
+    if (user.isEmpty()) {
+      throw new SocketRefused(SocketRefused.MISSING_USER, "the user_id query parameter is required");
+    }
+    Principal principal;
+    try {
+      principal = authenticator.authenticate(token, user);
+    } catch (Unauthorized e) {
+      failed(socket.remoteAddress(), agent, requestId, user.get(), socket.path(), e);
+      throw new SocketRefused(SocketRefused.AUTH, e.getMessage());
+    } catch (Forbidden e) {
+      failed(socket.remoteAddress(), agent, requestId, user.get(), socket.path(), e);
+      throw new SocketRefused(SocketRefused.IDENTITY, e.getMessage());
+    } catch (SandcastleException e) {
+      throw new SocketRefused(SocketRefused.IDENTITY, e.getMessage());
+    }
+    TenantKey key;
+    try {
+      key = new TenantKey(principal.userId().orElseThrow(), policyOf(socket.path()),
+          socket.queryParam("context_id").or(() -> socket.header("X-Terminal-Context-Id")).orElse(null));
+      policies.resolve(key.policyId());
+    } catch (BadRequest | NotFound e) {
+      throw new SocketRefused(SocketRefused.NOT_FOUND, e.getMessage());
+    }
+    Caller caller = new Caller(key.userId(), requestId, socket.remoteAddress(), agent);
+    try {
+      tenants.acquire(key, caller);
+    } catch (SandcastleException e) {
+      throw new SocketRefused(SocketRefused.IDENTITY, "the workspace is unreachable: " + e.getMessage());
+    }
+    throttle.succeeded(socket.remoteAddress());
+    socket.attributes().put(TENANT, key);
+    socket.attributes().put(CALLER, caller);
+    tenants.socketOpened(key);
+    audit.record(AuditEvent.builder("ws_connect").user(key.userId()).request(requestId).client(socket.remoteAddress(), agent).resource("websocket", socket.path()).build());
+  }
+
+  @Override
+  public void socketClosed(Handshake socket) {
+    if (socket.attributes().get(TENANT) instanceof TenantKey key) {
+      tenants.socketClosed(key);
+      Caller caller = (Caller) socket.attributes().get(CALLER);
+      audit.record(AuditEvent.builder("ws_disconnect").user(key.userId()).request(caller.requestId())
+          .client(caller.ipAddress(), caller.userAgent()).resource("websocket", socket.path()).build());
+    }
+  }
+
+  @Override
+  public Workspace of(Context request) {
+    return local(instance(request));
+  }
+
+  @Override
+  public Workspace of(Handshake socket) {
+    if (!(socket.attributes().get(TENANT) instanceof TenantKey key)) {
+      throw new IllegalStateException("socket resolved before it was authenticated");
+    }
+    return local(tenants.acquire(key, (Caller) socket.attributes().get(CALLER)));
+  }
+
+  /** The running instance of the request's tenant (provisioned or resumed as needed). */
+  Instance instance(Context request) {
+    TenantKey key = tenant(request);
+    return tenants.acquire(key, caller(request));
+  }
+
+  static TenantKey tenant(Context request) {
+    TenantKey key = request.attribute(TENANT);
+    if (key == null) {
+      throw new IllegalStateException("workspace request without a tenant: Access.check did not run");
+    }
+    return key;
+  }
+
+  static Caller caller(Context request) {
+    Principal principal = request.attribute(PRINCIPAL);
+    String user = principal == null ? "" : principal.userId().orElse("");
+    return new Caller(user, request.attribute(REQUEST_ID), request.ip(), request.userAgent());
+  }
+
+  private static Workspace local(Instance instance) {
+    return switch (instance) {
+      case Instance.Local local -> local.workspace();
+      case Instance.Remote remote -> throw new Unavailable("this tenant's workspace is remote; the orchestrator proxies it");
+    };
+  }
+
+  private void failed(String ip, String agent, String requestId, String user, String path, SandcastleException e) {
+    throttle.failed(ip);
+    audit.record(AuditEvent.builder("auth_failed").user(user).request(requestId).client(ip, agent == null ? "" : agent).resource("path", path).status(e instanceof Forbidden ? 403 : 401)
+        .detail(Map.of("reason", String.valueOf(e.getMessage()))).build());
+    Duration penalty = throttle.penalty(ip);
+    if (!penalty.isZero()) {
+      try {
+        Thread.sleep(penalty); // a virtual thread: slowing an attacker costs us nothing
+      } catch (InterruptedException ie) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** The bearer token: Authorization (Bearer or Jupyter's "token" scheme), or ?token= on the Jupyter API. */
+  private static Optional<String> token(Context ctx) {
+    String header = ctx.header("Authorization");
+    if (header != null) {
+      for (String scheme : new String[] {"Bearer ", "token "}) {
+        if (header.regionMatches(true, 0, scheme, 0, scheme.length())) {
+          return Optional.of(header.substring(scheme.length()).trim());
+        }
+      }
+      return Optional.empty();
+    }
+    String local = localPath(ctx.path());
+    if (local.startsWith("/api/kernels") || local.equals("/api/kernelspecs")) {
+      return Optional.ofNullable(ctx.queryParam("token"));
+    }
+    return Optional.empty();
+  }
+
+  /** The policy named by a {@code /p/{policy_id}/...} path, else the default. */
+  static String policyOf(String path) {
+    if (path.startsWith("/p/")) {
+      int end = path.indexOf('/', 3);
+      return java.net.URLDecoder.decode(end < 0 ? path.substring(3) : path.substring(3, end), java.nio.charset.StandardCharsets.UTF_8);
+    }
+    return TenantKey.DEFAULT_POLICY;
+  }
+
+  static String localPath(String path) {
+    if (path.startsWith("/terminals/")) {
+      return path.substring("/terminals".length());
+    }
+    if (path.startsWith("/p/")) {
+      int end = path.indexOf('/', 3);
+      return end < 0 ? "/" : path.substring(end);
+    }
+    return path;
+  }
+}
