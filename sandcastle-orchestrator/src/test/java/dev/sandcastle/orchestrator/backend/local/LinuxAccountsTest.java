@@ -187,7 +187,8 @@ class LinuxAccountsTest {
   void aDerivedNameTakenByAnotherAccountIsSkipped() {
     String taken = LinuxAccounts.name("erin", 0);
     run("useradd", "-M", "-d", settings.homeBase().resolve(taken).toString(), "-c", "someone else", "-K", "UID_MIN=" + FIRST,
-        "-K", "UID_MAX=" + LAST, "-K", "GID_MIN=" + FIRST, "-K", "GID_MAX=" + LAST, "-U", "-l", taken);
+        "-K", "UID_MAX=" + LAST, "-K", "GID_MIN=" + FIRST, "-K", "GID_MAX=" + LAST, "-K", "SUB_UID_COUNT=0",
+        "-K", "SUB_GID_COUNT=0", "-U", "-l", taken);
 
     Account erin = account("erin");
 
@@ -199,7 +200,7 @@ class LinuxAccountsTest {
   void anAccountOfOursWithIdsOutsideTheRangeIsRefused() {
     String name = LinuxAccounts.name("frank", 0);
     run("useradd", "-M", "-d", settings.homeBase().resolve(name).toString(), "-c", "sandcastle-user=frank",
-        "-u", "1999", "-U", "-l", name);
+        "-K", "SUB_UID_COUNT=0", "-K", "SUB_GID_COUNT=0", "-u", "1999", "-U", "-l", name);
 
     assertThatThrownBy(() -> account("frank"))
         .isInstanceOf(Unavailable.class)
