@@ -36,6 +36,8 @@ final class IoErrors {
           yield new Conflict(viewPath + " changed while it was being used; try again", e);
         } else if (reason.contains("No space left") || reason.contains("quota")) {
           yield new QuotaExceeded("The workspace is out of disk space: " + viewPath, e);
+        } else if (reason.contains("Operation not permitted")) {
+          yield new BadRequest("Permission denied: " + viewPath, e);
         } else if (reason.contains("File name too long")) {
           yield new BadRequest("File name too long: " + viewPath, e);
         } else if (reason.contains("Is a directory")) {

@@ -1,8 +1,9 @@
 package dev.sandcastle.core.files;
 
 /**
- * The Linux account that owns a workspace. Files and directories the server creates in the
- * workspace are given to this uid/gid, so the sandboxed user can modify them.
+ * The Linux account that owns a workspace. When the server runs as root, file operations run with
+ * this account's rights (so what they create is the account's); otherwise what the server creates
+ * is given to this uid/gid (possible only for the server's own ids).
  *
  * @param uid numeric user id, or -1 together with {@code gid == -1} for {@link #NONE}
  * @param gid numeric group id

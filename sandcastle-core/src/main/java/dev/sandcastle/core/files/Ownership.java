@@ -18,17 +18,25 @@ import java.util.concurrent.ConcurrentMap;
  * Gives what the server creates to the workspace owner. The chown goes through the held parent
  * directory with NOFOLLOW_LINKS (the JDK opens the name with O_NOFOLLOW and calls fchown on that
  * descriptor), so a name swapped for a symbolic link fails instead of chowning the link's target.
+ *
+ * <p>Not needed when operations run as the owner ({@link AsOwner}): then {@link #AS_CREATED}
+ * leaves files with the owner the kernel gave them.
  */
 final class Ownership {
   private static final ConcurrentMap<Owner, Ownership> CACHE = new ConcurrentHashMap<>();
-  private static final Ownership NONE = new Ownership(Optional.empty(), Optional.empty());
+  private static final Ownership NONE = new Ownership(Optional.empty(), Optional.empty(), true);
+
+  /** Never chowns: for operations that run with the owner's own rights. */
+  static final Ownership AS_CREATED = new Ownership(Optional.empty(), Optional.empty(), false);
 
   private final Optional<UserPrincipal> user;
   private final Optional<GroupPrincipal> group;
+  private final boolean keepPrevious;
 
-  private Ownership(Optional<UserPrincipal> user, Optional<GroupPrincipal> group) {
+  private Ownership(Optional<UserPrincipal> user, Optional<GroupPrincipal> group, boolean keepPrevious) {
     this.user = user;
     this.group = group;
+    this.keepPrevious = keepPrevious;
   }
 
   static Ownership of(Owner owner) {
@@ -48,7 +56,7 @@ final class Ownership {
       Files.setAttribute(probe, "unix:gid", owner.gid(), NOFOLLOW_LINKS);
       PosixFileAttributes attributes =
           Files.readAttributes(probe, PosixFileAttributes.class, NOFOLLOW_LINKS);
-      return new Ownership(Optional.of(attributes.owner()), Optional.of(attributes.group()));
+      return new Ownership(Optional.of(attributes.owner()), Optional.of(attributes.group()), true);
     } catch (IOException | UnsupportedOperationException e) {
       throw new IllegalStateException(
           "Cannot give files to "
@@ -71,11 +79,14 @@ final class Ownership {
   /**
    * Sets the owner of {@code name} in {@code dir}: the workspace owner when there is one, else
    * the previous owner of a file being replaced (so an edit does not hand a file to root), else
-   * nothing.
+   * nothing. {@link #AS_CREATED} does nothing.
    */
   void apply(
       SecureDirectoryStream<Path> dir, String name, Optional<PosixFileAttributes> previous)
       throws IOException {
+    if (!keepPrevious && user.isEmpty()) {
+      return;
+    }
     Optional<UserPrincipal> u = user.isPresent() ? user : previous.map(PosixFileAttributes::owner);
     Optional<GroupPrincipal> g =
         group.isPresent() ? group : previous.map(PosixFileAttributes::group);

@@ -10,6 +10,7 @@ import dev.sandcastle.core.errors.Unavailable;
 import java.io.IOException;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.channels.WritableByteChannel;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryIteratorException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
@@ -197,6 +198,8 @@ final class SecureTree {
       SecureDirectoryStream<Path> next;
       try {
         next = chain.top().newDirectoryStream(leaf(name), NOFOLLOW_LINKS);
+      } catch (AccessDeniedException e) {
+        throw e; // looking again will not help (the owner may not enter this directory)
       } catch (IOException e) {
         // Replaced (by a link, a file, nothing) since the lstat: look at it again.
         retries = retry(retries, view, e);

@@ -43,23 +43,39 @@ import java.util.OptionalInt;
  * inside the workspace are followed by that walk when they stay under home; anything that would
  * leave it is {@link PathOutsideWorkspace}. Results name the view path the client asked for.
  *
+ * <p><b>Whose rights.</b> With an {@link Owner} and a server running as root, every operation
+ * runs with the owner's rights, not the server's: on a few threads of its own whose file-system
+ * uid, gid and groups are the owner's (its file-system identity). The kernel then checks each access as
+ * it would for the owner (a file the owner may not read cannot be read here either: {@link
+ * BadRequest} "Permission denied"), and what is created belongs to the owner without a chown.
+ * Without an owner, operations run on the calling thread with the server's rights, and a replaced
+ * file keeps its previous owner. A server that is not root can only name itself as the owner.
+ *
  * <p>Errors are the unchecked {@link dev.sandcastle.core.errors.SandcastleException} kinds; their
  * messages show view paths only, never host paths. Thread-safe: each call opens what it needs
  * and closes it before returning (except the stream of {@link #openRaw}, which the caller
- * closes).
+ * closes and may read on any thread).
  */
-public final class WorkspaceFiles {
+public final class WorkspaceFiles implements AutoCloseable {
+  /** Threads acting as the owner, per workspace: enough that a slow upload or download does not hold up the rest. */
+  private static final int OWNER_THREADS = 8;
+
   private final ViewPaths paths;
+  private final Rights rights;
   private final SecureTree tree;
   private final FileLimits limits;
 
   /**
    * @param hostRoot the workspace directory on the host; it and its ancestors must not be
-   *     writable by the sandbox
+   *     writable by the sandbox. With an owner and a root server, the owner must be able to reach
+   *     and change it (the workspace's home belongs to the owner).
    * @param home how the sandbox sees hostRoot, an absolute normalized path such as /home/user
-   * @param owner who gets what the server creates, or {@link Owner#NONE}
+   * @param owner whose rights operations run with when the server is root (else who gets what
+   *     the server creates), or {@link Owner#NONE} for the server's own rights
    * @throws IllegalArgumentException if hostRoot is not a directory or home is malformed
-   * @throws IllegalStateException if files cannot be given to {@code owner} (not running as root)
+   * @throws IllegalStateException if operations cannot run as {@code owner} (the kernel refused
+   *     the identity, no native access, an unsupported platform), if the owner cannot open
+   *     hostRoot, or if a server that is not root names another account as the owner
    */
   public WorkspaceFiles(Path hostRoot, String home, Owner owner, FileLimits limits) {
     requireNonNull(hostRoot, "hostRoot");
@@ -76,7 +92,33 @@ public final class WorkspaceFiles {
       throw new IllegalArgumentException("The workspace root is not a directory: " + hostRoot);
     }
     this.paths = new ViewPaths(home);
-    this.tree = new SecureTree(root, paths, Ownership.of(owner));
+    if (owner.isNone() || ThreadCredentials.effectiveUid() != 0) {
+      this.rights = Rights.SERVER;
+      this.tree = new SecureTree(root, paths, Ownership.of(owner));
+    } else {
+      this.rights = new AsOwner(owner, OWNER_THREADS);
+      this.tree = openAsOwner(root, owner);
+    }
+  }
+
+  private SecureTree openAsOwner(Path root, Owner owner) {
+    try {
+      return rights.call(() -> new SecureTree(root, paths, Ownership.AS_CREATED));
+    } catch (RuntimeException e) {
+      rights.close();
+      throw new IllegalStateException(
+          "The workspace owner " + owner.uid() + ":" + owner.gid() + " cannot open the workspace directory " + root, e);
+    }
+  }
+
+  /**
+   * Ends the threads that act as the owner, letting running operations finish for a few seconds;
+   * later operations fail with {@link dev.sandcastle.core.errors.Unavailable}. Nothing to do
+   * without an owner.
+   */
+  @Override
+  public void close() {
+    rights.close();
   }
 
   /** The view path of the workspace root, e.g. /home/user. */
@@ -97,27 +139,29 @@ public final class WorkspaceFiles {
 
   /** Lists a directory: directories first, then by name; links are shown, not followed. */
   public DirectoryListing list(String directory, String cwd) {
-    String view = resolve(directory, cwd);
-    try (Located target = tree.locate(view, true, false)) {
-      requireDirectory(target);
-      List<FileEntry> entries = new ArrayList<>();
-      try (SecureDirectoryStream<Path> dir = target.openDirectory()) {
-        for (String name : SecureTree.names(dir)) {
-          Optional<BasicFileAttributes> attributes = SecureTree.lstat(dir, name);
-          attributes.ifPresent(
-              a ->
-                  entries.add(
-                      new FileEntry(
-                          name, FileType.of(a), a.size(), Times.iso(a.lastModifiedTime()))));
+    return rights.call(() -> {
+      String view = resolve(directory, cwd);
+      try (Located target = tree.locate(view, true, false)) {
+        requireDirectory(target);
+        List<FileEntry> entries = new ArrayList<>();
+        try (SecureDirectoryStream<Path> dir = target.openDirectory()) {
+          for (String name : SecureTree.names(dir)) {
+            Optional<BasicFileAttributes> attributes = SecureTree.lstat(dir, name);
+            attributes.ifPresent(
+                a ->
+                    entries.add(
+                        new FileEntry(
+                            name, FileType.of(a), a.size(), Times.iso(a.lastModifiedTime()))));
+          }
         }
+        entries.sort(
+            Comparator.comparing((FileEntry e) -> e.type() != FileType.DIRECTORY)
+                .thenComparing(FileEntry::name));
+        return new DirectoryListing(view, entries);
+      } catch (IOException e) {
+        throw IoErrors.translate(e, view);
       }
-      entries.sort(
-          Comparator.comparing((FileEntry e) -> e.type() != FileType.DIRECTORY)
-              .thenComparing(FileEntry::name));
-      return new DirectoryListing(view, entries);
-    } catch (IOException e) {
-      throw IoErrors.translate(e, view);
-    }
+    });
   }
 
   /**
@@ -135,57 +179,59 @@ public final class WorkspaceFiles {
    */
   public FileContent read(
       String path, String cwd, OptionalInt startLine, OptionalInt endLine) {
-    requireNonNull(startLine, "startLine");
-    requireNonNull(endLine, "endLine");
-    LineRange.check(startLine, endLine);
-    String view = resolve(path, cwd);
-    try (Located target = tree.locate(view, true, false);
-        SeekableByteChannel channel = openRegularFile(target)) {
-      long size = channel.size();
-      byte[] head = new byte[Sniff.HEAD_BYTES];
-      int headLength = Streams.readFully(channel, head);
-      Optional<String> image = Sniff.image(head, headLength, target.leaf());
-      if (image.isPresent()) {
-        if (size > limits.maxReadBytes()) {
-          throw new PayloadTooLarge(
-              "The image " + view + " is " + size + " bytes, over the "
-                  + limits.maxReadBytes() + "-byte read limit");
+    return rights.call(() -> {
+      requireNonNull(startLine, "startLine");
+      requireNonNull(endLine, "endLine");
+      LineRange.check(startLine, endLine);
+      String view = resolve(path, cwd);
+      try (Located target = tree.locate(view, true, false);
+          SeekableByteChannel channel = openRegularFile(target)) {
+        long size = channel.size();
+        byte[] head = new byte[Sniff.HEAD_BYTES];
+        int headLength = Streams.readFully(channel, head);
+        Optional<String> image = Sniff.image(head, headLength, target.leaf());
+        if (image.isPresent()) {
+          if (size > limits.maxReadBytes()) {
+            throw new PayloadTooLarge(
+                "The image " + view + " is " + size + " bytes, over the "
+                    + limits.maxReadBytes() + "-byte read limit");
+          }
+          byte[] rest =
+              Streams.readAtMost(channel, limits.maxReadBytes() - headLength)
+                  .orElseThrow(() -> new PayloadTooLarge("The image " + view + " is too large"));
+          byte[] all = new byte[headLength + rest.length];
+          System.arraycopy(head, 0, all, 0, headLength);
+          System.arraycopy(rest, 0, all, headLength, rest.length);
+          return new BinaryContent(view, image.get(), all);
         }
-        byte[] rest =
-            Streams.readAtMost(channel, limits.maxReadBytes() - headLength)
-                .orElseThrow(() -> new PayloadTooLarge("The image " + view + " is too large"));
-        byte[] all = new byte[headLength + rest.length];
-        System.arraycopy(head, 0, all, 0, headLength);
-        System.arraycopy(rest, 0, all, headLength, rest.length);
-        return new BinaryContent(view, image.get(), all);
+        if (Sniff.isBinary(head, headLength, headLength >= size)) {
+          throw new UnsupportedMedia(
+              view + " is a binary file (" + Sniff.mimeType(target.leaf()) + ", " + size
+                  + " bytes) and cannot be read as text");
+        }
+        boolean ranged = startLine.isPresent() || endLine.isPresent();
+        if (!ranged && size > limits.maxReadBytes()) {
+          throw new PayloadTooLarge(
+              view + " is " + size + " bytes, over the " + limits.maxReadBytes()
+                  + "-byte read limit; read it in parts with start_line and end_line");
+        }
+        Reader reader =
+            new InputStreamReader(
+                new SequenceInputStream(
+                    new ByteArrayInputStream(head, 0, headLength), Channels.newInputStream(channel)),
+                StandardCharsets.UTF_8);
+        Text.Slice slice =
+            Text.slice(
+                reader,
+                startLine.orElse(1),
+                endLine.isPresent() ? endLine.getAsInt() : Long.MAX_VALUE,
+                limits.maxReadBytes(),
+                view);
+        return new TextContent(view, slice.totalLines(), slice.content());
+      } catch (IOException e) {
+        throw IoErrors.translate(e, view);
       }
-      if (Sniff.isBinary(head, headLength, headLength >= size)) {
-        throw new UnsupportedMedia(
-            view + " is a binary file (" + Sniff.mimeType(target.leaf()) + ", " + size
-                + " bytes) and cannot be read as text");
-      }
-      boolean ranged = startLine.isPresent() || endLine.isPresent();
-      if (!ranged && size > limits.maxReadBytes()) {
-        throw new PayloadTooLarge(
-            view + " is " + size + " bytes, over the " + limits.maxReadBytes()
-                + "-byte read limit; read it in parts with start_line and end_line");
-      }
-      Reader reader =
-          new InputStreamReader(
-              new SequenceInputStream(
-                  new ByteArrayInputStream(head, 0, headLength), Channels.newInputStream(channel)),
-              StandardCharsets.UTF_8);
-      Text.Slice slice =
-          Text.slice(
-              reader,
-              startLine.orElse(1),
-              endLine.isPresent() ? endLine.getAsInt() : Long.MAX_VALUE,
-              limits.maxReadBytes(),
-              view);
-      return new TextContent(view, slice.totalLines(), slice.content());
-    } catch (IOException e) {
-      throw IoErrors.translate(e, view);
-    }
+    });
   }
 
   /**
@@ -193,30 +239,34 @@ public final class WorkspaceFiles {
    * name's extension. No size limit: the caller streams it. The caller must close the result.
    */
   public RawFile openRaw(String path, String cwd) {
-    String view = resolve(path, cwd);
-    try (Located target = tree.locate(view, true, false)) {
-      SeekableByteChannel channel = openRegularFile(target);
-      try {
-        long size = channel.size();
-        return new RawFile(
-            view, Sniff.mimeType(lastName(view)), size, Channels.newInputStream(channel));
-      } catch (IOException | RuntimeException e) {
-        channel.close();
-        throw e;
+    return rights.call(() -> {
+      String view = resolve(path, cwd);
+      try (Located target = tree.locate(view, true, false)) {
+        SeekableByteChannel channel = openRegularFile(target);
+        try {
+          long size = channel.size();
+          return new RawFile(
+              view, Sniff.mimeType(lastName(view)), size, Channels.newInputStream(channel));
+        } catch (IOException | RuntimeException e) {
+          channel.close();
+          throw e;
+        }
+      } catch (IOException e) {
+        throw IoErrors.translate(e, view);
       }
-    } catch (IOException e) {
-      throw IoErrors.translate(e, view);
-    }
+    });
   }
 
   /** Whether a regular file exists at the path (so a client can show it). */
   public Display display(String path, String cwd) {
-    String view = resolve(path, cwd);
-    try (Located target = tree.locate(view, true, false)) {
-      return new Display(view, target.isRegularFile());
-    } catch (NotFound e) {
-      return new Display(view, false);
-    }
+    return rights.call(() -> {
+      String view = resolve(path, cwd);
+      try (Located target = tree.locate(view, true, false)) {
+        return new Display(view, target.isRegularFile());
+      } catch (NotFound e) {
+        return new Display(view, false);
+      }
+    });
   }
 
   /**
@@ -228,15 +278,17 @@ public final class WorkspaceFiles {
    * @throws Conflict if a directory is there, or a parent is a file
    */
   public Written write(String path, String cwd, String content) {
-    requireNonNull(content, "content");
-    String view = resolve(path, cwd);
-    byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
-    if (bytes.length > limits.maxWriteBytes()) {
-      throw new PayloadTooLarge(
-          "The content for " + view + " is " + bytes.length + " bytes, over the "
-              + limits.maxWriteBytes() + "-byte write limit");
-    }
-    return writeContent(view, out -> Streams.writeAll(out, bytes));
+    return rights.call(() -> {
+      requireNonNull(content, "content");
+      String view = resolve(path, cwd);
+      byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
+      if (bytes.length > limits.maxWriteBytes()) {
+        throw new PayloadTooLarge(
+            "The content for " + view + " is " + bytes.length + " bytes, over the "
+                + limits.maxWriteBytes() + "-byte write limit");
+      }
+      return writeContent(view, out -> Streams.writeAll(out, bytes));
+    });
   }
 
   /**
@@ -247,30 +299,32 @@ public final class WorkspaceFiles {
    * @throws UnsupportedMedia if the file is not UTF-8 text
    */
   public Written replace(String path, String cwd, List<Replacement> replacements) {
-    List<Replacement> edits = List.copyOf(replacements);
-    String view = resolve(path, cwd);
-    try (Located target = tree.locate(view, true, false)) {
-      String original;
-      try (SeekableByteChannel channel = openRegularFile(target)) {
-        byte[] bytes =
-            Streams.readAtMost(channel, limits.maxWriteBytes())
-                .orElseThrow(
-                    () ->
-                        new PayloadTooLarge(
-                            view + " is over the " + limits.maxWriteBytes()
-                                + "-byte write limit and cannot be edited"));
-        original = decodeStrictly(bytes, view);
+    return rights.call(() -> {
+      List<Replacement> edits = List.copyOf(replacements);
+      String view = resolve(path, cwd);
+      try (Located target = tree.locate(view, true, false)) {
+        String original;
+        try (SeekableByteChannel channel = openRegularFile(target)) {
+          byte[] bytes =
+              Streams.readAtMost(channel, limits.maxWriteBytes())
+                  .orElseThrow(
+                      () ->
+                          new PayloadTooLarge(
+                              view + " is over the " + limits.maxWriteBytes()
+                                  + "-byte write limit and cannot be edited"));
+          original = decodeStrictly(bytes, view);
+        }
+        byte[] updated = Replacer.apply(original, edits, view).getBytes(StandardCharsets.UTF_8);
+        if (updated.length > limits.maxWriteBytes()) {
+          throw new PayloadTooLarge(
+              "After the replacements " + view + " would be over the " + limits.maxWriteBytes()
+                  + "-byte write limit");
+        }
+        return new Written(view, tree.replaceFile(target, out -> Streams.writeAll(out, updated)));
+      } catch (IOException e) {
+        throw IoErrors.translate(e, view);
       }
-      byte[] updated = Replacer.apply(original, edits, view).getBytes(StandardCharsets.UTF_8);
-      if (updated.length > limits.maxWriteBytes()) {
-        throw new PayloadTooLarge(
-            "After the replacements " + view + " would be over the " + limits.maxWriteBytes()
-                + "-byte write limit");
-      }
-      return new Written(view, tree.replaceFile(target, out -> Streams.writeAll(out, updated)));
-    } catch (IOException e) {
-      throw IoErrors.translate(e, view);
-    }
+    });
   }
 
   /**
@@ -280,35 +334,39 @@ public final class WorkspaceFiles {
    * @throws BadRequest for an invalid regex (with the regex error) or include glob
    */
   public GrepResult grep(GrepQuery query) {
-    requireNonNull(query, "query");
-    String view = resolve(query.path(), query.cwd());
-    Grep grep =
-        new Grep(query, Math.min(query.maxResults(), limits.maxGrepResults()), Grep.TIME_BUDGET);
-    try (Located target = tree.locate(view, true, false)) {
-      if (!target.exists()) {
-        throw new NotFound("No such file or directory: " + view);
+    return rights.call(() -> {
+      requireNonNull(query, "query");
+      String view = resolve(query.path(), query.cwd());
+      Grep grep =
+          new Grep(query, Math.min(query.maxResults(), limits.maxGrepResults()), Grep.TIME_BUDGET);
+      try (Located target = tree.locate(view, true, false)) {
+        if (!target.exists()) {
+          throw new NotFound("No such file or directory: " + view);
+        }
+        if (!target.isRegularFile() && !target.isDirectory()) {
+          throw new BadRequest("Not a regular file or directory: " + view);
+        }
+        grep.run(target);
+        return new GrepResult(query.query(), view, grep.matches(), grep.truncated());
+      } catch (IOException e) {
+        throw IoErrors.translate(e, view);
       }
-      if (!target.isRegularFile() && !target.isDirectory()) {
-        throw new BadRequest("Not a regular file or directory: " + view);
-      }
-      grep.run(target);
-      return new GrepResult(query.query(), view, grep.matches(), grep.truncated());
-    } catch (IOException e) {
-      throw IoErrors.translate(e, view);
-    }
+    });
   }
 
   /** Finds entries below a directory whose relative path matches a glob; see {@link GlobQuery}. */
   public GlobResult glob(GlobQuery query) {
-    requireNonNull(query, "query");
-    String view = resolve(query.path(), query.cwd());
-    try (Located target = tree.locate(view, true, false)) {
-      requireDirectory(target);
-      return GlobSearch.run(
-          target, query, Math.min(query.maxResults(), limits.maxGlobResults()));
-    } catch (IOException e) {
-      throw IoErrors.translate(e, view);
-    }
+    return rights.call(() -> {
+      requireNonNull(query, "query");
+      String view = resolve(query.path(), query.cwd());
+      try (Located target = tree.locate(view, true, false)) {
+        requireDirectory(target);
+        return GlobSearch.run(
+            target, query, Math.min(query.maxResults(), limits.maxGlobResults()));
+      } catch (IOException e) {
+        throw IoErrors.translate(e, view);
+      }
+    });
   }
 
   /**
@@ -318,23 +376,25 @@ public final class WorkspaceFiles {
    * @throws Conflict if a file (or other non-directory) is there or in the way
    */
   public String mkdir(String path, String cwd) {
-    String view = resolve(path, cwd);
-    try (Located target = tree.locate(view, true, true)) {
-      if (target.isRoot() || target.isDirectory()) {
+    return rights.call(() -> {
+      String view = resolve(path, cwd);
+      try (Located target = tree.locate(view, true, true)) {
+        if (target.isRoot() || target.isDirectory()) {
+          return view;
+        }
+        if (target.exists()) {
+          throw new Conflict("A file exists at " + view);
+        }
+        tree.createDirectory(target.chain(), target.leaf());
+        Optional<BasicFileAttributes> made = SecureTree.lstat(target.parent(), target.leaf());
+        if (made.isEmpty() || !made.get().isDirectory()) {
+          throw new Conflict(view + " changed while it was being created; try again");
+        }
         return view;
+      } catch (IOException e) {
+        throw IoErrors.translate(e, view);
       }
-      if (target.exists()) {
-        throw new Conflict("A file exists at " + view);
-      }
-      tree.createDirectory(target.chain(), target.leaf());
-      Optional<BasicFileAttributes> made = SecureTree.lstat(target.parent(), target.leaf());
-      if (made.isEmpty() || !made.get().isDirectory()) {
-        throw new Conflict(view + " changed while it was being created; try again");
-      }
-      return view;
-    } catch (IOException e) {
-      throw IoErrors.translate(e, view);
-    }
+    });
   }
 
   /**
@@ -344,24 +404,26 @@ public final class WorkspaceFiles {
    * @throws BadRequest for home itself
    */
   public Deleted delete(String path, String cwd) {
-    String view = resolve(path, cwd);
-    if (paths.components(view).isEmpty()) {
-      throw new BadRequest("The home directory cannot be deleted");
-    }
-    try (Located target = tree.locate(view, false, false)) {
-      if (target.isRoot()) {
+    return rights.call(() -> {
+      String view = resolve(path, cwd);
+      if (paths.components(view).isEmpty()) {
         throw new BadRequest("The home directory cannot be deleted");
       }
-      FileType type = target.type();
-      if (type == FileType.DIRECTORY) {
-        tree.deleteTree(target.parent(), target.leaf(), view, 0);
-      } else {
-        target.parent().deleteFile(SecureTree.leaf(target.leaf()));
+      try (Located target = tree.locate(view, false, false)) {
+        if (target.isRoot()) {
+          throw new BadRequest("The home directory cannot be deleted");
+        }
+        FileType type = target.type();
+        if (type == FileType.DIRECTORY) {
+          tree.deleteTree(target.parent(), target.leaf(), view, 0);
+        } else {
+          target.parent().deleteFile(SecureTree.leaf(target.leaf()));
+        }
+        return new Deleted(view, type);
+      } catch (IOException e) {
+        throw IoErrors.translate(e, view);
       }
-      return new Deleted(view, type);
-    } catch (IOException e) {
-      throw IoErrors.translate(e, view);
-    }
+    });
   }
 
   /**
@@ -373,37 +435,39 @@ public final class WorkspaceFiles {
    *     does not exist
    */
   public Moved move(String source, String destination, String cwd) {
-    String from = resolve(source, cwd);
-    String to = resolve(destination, cwd);
-    if (paths.components(from).isEmpty()) {
-      throw new BadRequest("The home directory cannot be moved");
-    }
-    if (to.equals(from) || to.startsWith(from + "/")) {
-      throw new BadRequest("Cannot move " + from + " into itself (" + to + ")");
-    }
-    if (paths.components(to).isEmpty()) {
-      throw new Conflict("Destination already exists: " + to);
-    }
-    try (Located src = tree.locate(from, false, false);
-        Located dst = locateDestination(to)) {
-      if (!src.exists() || src.isRoot()) {
-        throw new NotFound("No such file or directory: " + from);
+    return rights.call(() -> {
+      String from = resolve(source, cwd);
+      String to = resolve(destination, cwd);
+      if (paths.components(from).isEmpty()) {
+        throw new BadRequest("The home directory cannot be moved");
       }
-      if (dst.exists() || dst.isRoot()) {
-        throw new Conflict("Destination already exists: " + to);
-      }
-      // The lexical check above misses links; compare the real paths the walks found.
-      List<String> realSource = src.realComponents();
-      List<String> realDestination = dst.realComponents();
-      if (realDestination.size() >= realSource.size()
-          && realDestination.subList(0, realSource.size()).equals(realSource)) {
+      if (to.equals(from) || to.startsWith(from + "/")) {
         throw new BadRequest("Cannot move " + from + " into itself (" + to + ")");
       }
-      src.parent().move(SecureTree.leaf(src.leaf()), dst.parent(), SecureTree.leaf(dst.leaf()));
-      return new Moved(from, to);
-    } catch (IOException e) {
-      throw IoErrors.translate(e, from);
-    }
+      if (paths.components(to).isEmpty()) {
+        throw new Conflict("Destination already exists: " + to);
+      }
+      try (Located src = tree.locate(from, false, false);
+          Located dst = locateDestination(to)) {
+        if (!src.exists() || src.isRoot()) {
+          throw new NotFound("No such file or directory: " + from);
+        }
+        if (dst.exists() || dst.isRoot()) {
+          throw new Conflict("Destination already exists: " + to);
+        }
+        // The lexical check above misses links; compare the real paths the walks found.
+        List<String> realSource = src.realComponents();
+        List<String> realDestination = dst.realComponents();
+        if (realDestination.size() >= realSource.size()
+            && realDestination.subList(0, realSource.size()).equals(realSource)) {
+          throw new BadRequest("Cannot move " + from + " into itself (" + to + ")");
+        }
+        src.parent().move(SecureTree.leaf(src.leaf()), dst.parent(), SecureTree.leaf(dst.leaf()));
+        return new Moved(from, to);
+      } catch (IOException e) {
+        throw IoErrors.translate(e, from);
+      }
+    });
   }
 
   private Located locateDestination(String to) {
@@ -424,12 +488,14 @@ public final class WorkspaceFiles {
    *     temporary file is deleted)
    */
   public Written upload(String directory, String cwd, String fileName, InputStream content) {
-    requireNonNull(fileName, "fileName");
-    requireNonNull(content, "content");
-    String directoryView = resolve(directory, cwd);
-    String view = ViewPaths.child(directoryView, sanitizeFileName(fileName));
-    return writeContent(
-        view, out -> Streams.copyLimited(content, out, limits.maxWriteBytes(), view));
+    return rights.call(() -> {
+      requireNonNull(fileName, "fileName");
+      requireNonNull(content, "content");
+      String directoryView = resolve(directory, cwd);
+      String view = ViewPaths.child(directoryView, sanitizeFileName(fileName));
+      return writeContent(
+          view, out -> Streams.copyLimited(content, out, limits.maxWriteBytes(), view));
+    });
   }
 
   /**
@@ -440,12 +506,15 @@ public final class WorkspaceFiles {
    *     before anything is written, but if files grow meanwhile, after part of the zip went out
    */
   public void archive(List<String> paths, String cwd, OutputStream zip) {
-    requireNonNull(zip, "zip");
-    if (paths.isEmpty()) {
-      throw new BadRequest("Nothing to archive: no paths given");
-    }
-    List<String> views = paths.stream().map(p -> resolve(p, cwd)).toList();
-    new Archiver(tree, limits.maxArchiveBytes()).write(views, zip);
+    rights.call(() -> {
+      requireNonNull(zip, "zip");
+      if (paths.isEmpty()) {
+        throw new BadRequest("Nothing to archive: no paths given");
+      }
+      List<String> views = paths.stream().map(p -> resolve(p, cwd)).toList();
+      new Archiver(tree, limits.maxArchiveBytes()).write(views, zip);
+      return null;
+    });
   }
 
   /**
@@ -455,11 +524,13 @@ public final class WorkspaceFiles {
    * @throws BadRequest if it is not a directory
    */
   public String directory(String path, String cwd) {
-    String view = resolve(path, cwd);
-    try (Located target = tree.locate(view, true, false)) {
-      requireDirectory(target);
-      return view;
-    }
+    return rights.call(() -> {
+      String view = resolve(path, cwd);
+      try (Located target = tree.locate(view, true, false)) {
+        requireDirectory(target);
+        return view;
+      }
+    });
   }
 
   private Written writeContent(String view, SecureTree.Content content) {

@@ -260,6 +260,7 @@ public final class Workspace implements AutoCloseable {
     stop();
     exec.close();
     kernels.close();
+    files.close();
     cgroup.close();
   }
 

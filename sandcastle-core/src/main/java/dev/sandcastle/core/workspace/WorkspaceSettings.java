@@ -13,7 +13,8 @@ import java.nio.file.Path;
  * @param name a short identifier, used for its cgroup and threads ([a-zA-Z0-9_.-])
  * @param home the home directory on the host; created if missing
  * @param stateDir a server-owned directory for the workspace's runtime files and command logs
- * @param uid the uid its processes run as, or -1 to keep the server's (only root can switch)
+ * @param uid the uid its processes run as, and, on a root server, whose rights its file operations
+ *     run with; or -1 to keep the server's (only root can switch)
  * @param terminals limits of its interactive terminals
  */
 public record WorkspaceSettings(

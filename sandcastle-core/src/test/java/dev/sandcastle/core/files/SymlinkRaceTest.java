@@ -2,6 +2,7 @@ package dev.sandcastle.core.files;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
 
 import dev.sandcastle.core.errors.PathOutsideWorkspace;
 import dev.sandcastle.core.errors.SandcastleException;
@@ -15,6 +16,7 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -43,16 +45,36 @@ class SymlinkRaceTest {
 
   @Test
   void flippingADirectoryAndAnOutwardLinkNeverLetsAnOperationOut() throws Exception {
+    race(Owner.NONE);
+  }
+
+  /**
+   * The same race with operations running as the workspace owner, and an outside that the owner
+   * could read and write: only the confinement keeps it untouched.
+   */
+  @Test
+  void flippingNeverLetsAnOperationOutWhenItRunsAsTheOwner() throws Exception {
+    assumeThat(ThreadCredentials.effectiveUid()).as("needs a root server").isZero();
+    race(new Owner(100_456, 100_456));
+  }
+
+  private void race(Owner owner) throws Exception {
     Path root = Files.createDirectory(base.resolve("ws"));
     Path outside = Files.createDirectory(base.resolve("outside"));
     Files.writeString(outside.resolve("secret.txt"), SECRET);
     Path d = root.resolve("d");
-    WorkspaceFiles files = new WorkspaceFiles(root, "/home/user", Owner.NONE, FileLimits.defaults());
-
     // The attacker keeps a real directory and a link to the outside ready next to d and swaps
     // them in and out with rename(2), thousands of times a second.
     Path realDir = Files.createDirectory(root.resolve(".d-dir"));
     Path outwardLink = Files.createSymbolicLink(root.resolve(".d-link"), outside);
+    if (owner != Owner.NONE) {
+      Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwx--x--x"));
+      Files.setPosixFilePermissions(outside, PosixFilePermissions.fromString("rwxrwxrwx"));
+      Files.setPosixFilePermissions(outside.resolve("secret.txt"), PosixFilePermissions.fromString("rw-rw-rw-"));
+      Files.setPosixFilePermissions(realDir, PosixFilePermissions.fromString("rwxrwxrwx"));
+      OwnerRightsTest.chown(root, owner.uid(), owner.gid());
+    }
+    WorkspaceFiles files = new WorkspaceFiles(root, "/home/user", owner, FileLimits.defaults());
     AtomicBoolean running = new AtomicBoolean(true);
     LongAdder flips = new LongAdder();
     Thread attacker =
@@ -70,7 +92,7 @@ class SymlinkRaceTest {
                       rename(d, outwardLink);
                       flips.increment();
                     } catch (IOException e) {
-                      repair(d, realDir, outwardLink, outside);
+                      repair(d, realDir, outwardLink, outside, owner);
                     }
                   }
                 });
@@ -154,6 +176,7 @@ class SymlinkRaceTest {
     }
     running.set(false);
     attacker.join();
+    files.close();
 
     try (Stream<Path> all = Files.walk(outside)) {
       assertThat(all.map(p -> outside.relativize(p).toString()))
@@ -183,7 +206,7 @@ class SymlinkRaceTest {
    * After a failed swap (the server created d while it was missing, or a victim moved the
    * prepared directory away), put the prepared directory and link back in their places.
    */
-  private static void repair(Path d, Path realDir, Path outwardLink, Path outside) {
+  private static void repair(Path d, Path realDir, Path outwardLink, Path outside, Owner owner) {
     try {
       if (Files.isSymbolicLink(d) && !Files.exists(outwardLink, LinkOption.NOFOLLOW_LINKS)) {
         rename(d, outwardLink);
@@ -195,6 +218,9 @@ class SymlinkRaceTest {
       }
       if (!Files.exists(realDir, LinkOption.NOFOLLOW_LINKS)) {
         Files.createDirectory(realDir);
+        if (owner != Owner.NONE) {
+          OwnerRightsTest.chown(realDir, owner.uid(), owner.gid());
+        }
       }
       if (!Files.exists(outwardLink, LinkOption.NOFOLLOW_LINKS)) {
         Files.createSymbolicLink(outwardLink, outside);

@@ -25,6 +25,7 @@ import java.util.OptionalInt;
 import java.util.TreeMap;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -46,6 +47,11 @@ class WorkspaceFilesTest {
   void setUp() throws IOException {
     root = Files.createDirectory(base.resolve("ws"));
     files = new WorkspaceFiles(root, HOME, Owner.NONE, FileLimits.defaults());
+  }
+
+  @AfterEach
+  void tearDown() {
+    files.close();
   }
 
   static OptionalInt line(int n) {
@@ -448,6 +454,8 @@ class WorkspaceFilesTest {
     @Test
     void newFilesAndDirectoriesBelongToTheWorkspaceOwner() throws IOException {
       assumeThat(System.getProperty("user.name")).isEqualTo("root");
+      files.close();
+      root = OwnerRightsTest.ownersHome(base, 4242, 4343);
       files = new WorkspaceFiles(root, HOME, new Owner(4242, 4343), FileLimits.defaults());
 
       files.write("deep/er/file.txt", "", "x");
