@@ -112,14 +112,15 @@ public final class WebSocketBridge implements AutoCloseable {
    * returned link (or find it again with {@link #find}); the bridge owns the client's outgoing
    * data frames, so do not send data to the client yourself.
    *
-   * @param path the upstream path, raw (percent-encoded), starting with '/', e.g. the client's
-   *     {@code session.getUpgradeRequest().getRequestURI().getRawPath()} without the route's prefix
+   * @param path the upstream path, raw (percent-encoded), starting with '/', e.g.
+   *     {@code "/api/terminals/" + ctx.pathParam("id")} or the handshake's path without the
+   *     tenant prefix; the client's query string is appended (token replaced)
    * @throws IllegalArgumentException if the path cannot be forwarded
    * @throws IllegalStateException if this client socket already has a link
    */
   public Link open(WsContext client, Upstream upstream, String path, List<String> firstMessages) {
-    URI requested = client.session.getUpgradeRequest().getRequestURI();
-    URI target = Forwarding.target(upstream, path, requested == null ? null : requested.getRawQuery(), true);
+    // Javalin's copies of the handshake (query, headers): Jetty recycles the upgrade request itself.
+    URI target = Forwarding.target(upstream, path, client.queryString(), true);
     Relay relay = new Relay(client.session, client.sessionId(), List.copyOf(firstMessages), pingInterval, this);
     if (links.putIfAbsent(client.sessionId(), relay) != null) {
       throw new IllegalStateException("this client socket is already bridged");

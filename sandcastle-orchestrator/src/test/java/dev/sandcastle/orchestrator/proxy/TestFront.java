@@ -7,7 +7,6 @@ import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import io.javalin.websocket.WsConfig;
-import io.javalin.websocket.WsContext;
 import java.net.URI;
 import java.util.List;
 import java.util.Map;
@@ -87,7 +86,7 @@ final class TestFront implements AutoCloseable {
       } else if (!ctx.message().equals("{\"type\":\"auth\",\"token\":\"" + KEY + "\"}")) {
         ctx.closeSession(4001, "invalid API key");
       } else {
-        bridge.open(ctx, upstream, rawPath(ctx), List.of(WebSocketBridge.authMessage(upstream)));
+        bridge.open(ctx, upstream, "/api/terminals/" + ctx.pathParam("id"), List.of(WebSocketBridge.authMessage(upstream)));
       }
     });
     ws.onBinaryMessage(ctx -> bridge.find(ctx).ifPresent(link -> link.onClientBinary(ctx.data())));
@@ -102,15 +101,11 @@ final class TestFront implements AutoCloseable {
         ctx.closeSession(4001, "authentication failed");
         return;
       }
-      bridge.open(ctx, upstream, rawPath(ctx), List.of());
+      bridge.open(ctx, upstream, "/api/kernels/" + ctx.pathParam("id") + "/channels", List.of());
     });
     ws.onMessage(ctx -> bridge.find(ctx).ifPresent(link -> link.onClientText(ctx.message())));
     ws.onClose(ctx -> bridge.find(ctx).ifPresent(link -> link.onClientClose(ctx.status(), ctx.reason())));
     ws.onError(ctx -> bridge.find(ctx).ifPresent(link -> link.onClientClose(1011, "client error")));
-  }
-
-  private static String rawPath(WsContext ctx) {
-    return ctx.session.getUpgradeRequest().getRequestURI().getRawPath();
   }
 
   URI uri(String pathAndQuery) {

@@ -35,9 +35,13 @@ final class TestSocket implements WebSocket.Listener, AutoCloseable {
     this.stalled = stalled;
   }
 
-  static TestSocket connect(HttpClient http, URI uri, boolean stalled) {
+  static TestSocket connect(HttpClient http, URI uri, boolean stalled, String... headers) {
     TestSocket client = new TestSocket(stalled);
-    client.socket = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5)).buildAsync(uri, client).join();
+    WebSocket.Builder builder = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
+    for (int i = 0; i + 1 < headers.length; i += 2) {
+      builder.header(headers[i], headers[i + 1]);
+    }
+    client.socket = builder.buildAsync(uri, client).join();
     return client;
   }
 

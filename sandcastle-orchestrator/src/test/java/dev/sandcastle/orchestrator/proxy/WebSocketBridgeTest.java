@@ -48,7 +48,8 @@ class WebSocketBridgeTest {
 
   /** A terminal socket through the front, authenticated with the front's key. */
   private static TestSocket terminal(String id, boolean stalled) throws InterruptedException {
-    TestSocket socket = TestSocket.connect(http, front.ws("/api/terminals/" + id + "?user_id=alice&token=" + TestFront.KEY), stalled);
+    TestSocket socket = TestSocket.connect(http, front.ws("/api/terminals/" + id + "?user_id=alice%40example.com&token=" + TestFront.KEY), stalled,
+        "X-User-Id", "alice", "X-Terminal-Context-Id", "project-1");
     socket.send(FRONT_AUTH);
     return socket;
   }
@@ -67,7 +68,10 @@ class WebSocketBridgeTest {
     }
     assertThat(upstream.seenTexts()).contains("{\"type\":\"auth\",\"token\":\"" + TestUpstream.KEY + "\"}");
     assertThat(upstream.seenTexts()).noneMatch(text -> text.contains(TestFront.KEY));
-    assertThat(upstream.seenTexts()).anyMatch(text -> text.equals("user_id=alice&token=" + TestUpstream.KEY));
+    assertThat(upstream.seenTexts()).anyMatch(text -> text.equals("user_id=alice%40example.com&token=" + TestUpstream.KEY));
+    // opened from the first-message handler, long after the upgrade: the handshake's details still arrive
+    assertThat(upstream.seenTexts()).anyMatch(text -> text.contains("X-User-Id=alice") && text.contains("X-Terminal-Context-Id=project-1")
+        && text.contains("X-Forwarded-For=127.0.0.1") && text.contains("Authorization=Bearer " + TestUpstream.KEY));
   }
 
   @Test
