@@ -20,7 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public record Handshake(String path, Map<String, String> pathParams, Map<String, String> query, Map<String, String> headers,
     String remoteAddress, Map<String, Object> attributes) {
-  static final String ATTRIBUTE = "sandcastle.handshake";
+  public static final String ATTRIBUTE = "sandcastle.handshake";
 
   public Handshake {
     pathParams = Map.copyOf(pathParams);
@@ -28,7 +28,7 @@ public record Handshake(String path, Map<String, String> pathParams, Map<String,
     headers = Map.copyOf(headers);
   }
 
-  static Handshake of(Context ctx) {
+  public static Handshake of(Context ctx) {
     Map<String, String> query = new TreeMap<>();
     ctx.queryParamMap().forEach((name, values) -> {
       if (!values.isEmpty()) {

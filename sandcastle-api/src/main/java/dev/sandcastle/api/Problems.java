@@ -36,13 +36,14 @@ final class Problems {
       log.error("unexpected error on {} {}", ctx.method(), ctx.path(), e);
       write(ctx, 500, "internal", "internal server error; the server log has the details");
     });
+    // A response that already went out (a proxied upstream's own 404) is left as it is.
     routes.error(404, ctx -> {
-      if (ctx.attribute(HANDLED) == null) {
+      if (ctx.attribute(HANDLED) == null && !ctx.res().isCommitted()) {
         write(ctx, 404, "not-found", "no such endpoint: " + ctx.method() + " " + ctx.path());
       }
     });
     routes.error(405, ctx -> {
-      if (ctx.attribute(HANDLED) == null) {
+      if (ctx.attribute(HANDLED) == null && !ctx.res().isCommitted()) {
         write(ctx, 405, "method-not-allowed", "method " + ctx.method() + " is not allowed on " + ctx.path());
       }
     });

@@ -83,16 +83,28 @@ public final class WorkspaceApi {
     });
   }
 
+  /**
+   * Adds only the routes that need no workspace (health, configuration, the OpenAPI documents),
+   * for a server that forwards everything else to remote workspaces.
+   */
+  public void registerPublic(RoutesConfig routes) {
+    registerPublic(new Router(routes, settings.prefixes()));
+  }
+
+  private void registerPublic(Router r) {
+    r.get("/health", ctx -> ctx.json(Map.of("status", "ok")));
+    r.get("/api/config", ctx -> ctx.json(Map.of("features", Map.of("terminal", true, "notebooks", true, "system", true))));
+    r.get("/openapi.json", ctx -> ctx.contentType("application/json").result(openApi.toolsJson()));
+    r.get("/openapi.full.json", ctx -> ctx.contentType("application/json").result(openApi.fullJson()));
+  }
+
   /** Adds the workspace routes, under each of the settings' prefixes. */
   public void register(RoutesConfig routes) {
     Router r = new Router(routes, settings.prefixes());
     for (String path : Handshake.paths()) {
       r.wsBeforeUpgrade(path, ctx -> ctx.attribute(Handshake.ATTRIBUTE, Handshake.of(ctx)));
     }
-    r.get("/health", ctx -> ctx.json(Map.of("status", "ok")));
-    r.get("/api/config", ctx -> ctx.json(Map.of("features", Map.of("terminal", true, "notebooks", true, "system", true))));
-    r.get("/openapi.json", ctx -> ctx.contentType("application/json").result(openApi.toolsJson()));
-    r.get("/openapi.full.json", ctx -> ctx.contentType("application/json").result(openApi.fullJson()));
+    registerPublic(r);
     r.get("/system", ctx -> ctx.json(Map.of("prompt", SystemPrompt.of(ws(ctx)))));
 
     // Commands
@@ -243,7 +255,13 @@ public final class WorkspaceApi {
     if (file == null) {
       throw new BadRequest("the multipart field 'file' is missing");
     }
-    try (InputStream content = file.content()) {
+    try (java.io.PushbackInputStream content = new java.io.PushbackInputStream(file.content(), 1)) {
+      // Jetty opens a spooled part's file on its first read. Read one byte here, with the server's
+      // rights: the copy runs with the workspace owner's, who cannot open the server's spool file.
+      int first = content.read();
+      if (first >= 0) {
+        content.unread(first);
+      }
       ctx.json(ws(ctx).files().upload(Params.optional(ctx, "directory", "."), cwd(ctx), file.filename(), content));
     }
   }

@@ -123,6 +123,15 @@ class FilesApiTest {
   }
 
   @Test
+  void anUploadLargerThanTheInMemoryPartIsSpooledAndStillArrives() {
+    // Parts over 256 KiB go to a server-owned spool file, which the workspace owner cannot open.
+    byte[] content = new byte[1 << 20];
+    new java.util.Random(7).nextBytes(content);
+    assertThat(upload(".", "spooled.bin", content).status()).isEqualTo(200);
+    assertThat(server.home.resolve("spooled.bin")).hasBinaryContent(content);
+  }
+
+  @Test
   void oversizedRequestsAre413() {
     TestServer.Response write = server.post("/files/write", Map.of("path", "big.txt", "content", "x".repeat(2 << 20)));
     assertThat(write.status()).isEqualTo(413);

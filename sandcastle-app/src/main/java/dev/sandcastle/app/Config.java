@@ -37,7 +37,21 @@ record Config(
     KernelSettings kernels,
     long maxRequestBytes,
     long maxUploadBytes,
-    TerminalSettings terminals) {
+    TerminalSettings terminals,
+    Orchestration orchestration) {
+
+  /** The multi-tenant part: backend, state, authentication, audit. */
+  record Orchestration(
+      String backend, boolean multiUser, Path multiUserHomes, Optional<java.net.URI> staticUrl, String staticKey, String databaseUrl,
+      String databaseUser, String databasePassword, Optional<String> webuiSecret, Optional<java.net.URI> jwksUrl,
+      java.util.Set<String> jwtAlgorithms, Optional<java.net.URI> openWebuiUrl, Duration idleTimeout, Duration sweepInterval,
+      long storageBytes, int tenantUidBase, java.util.Set<String> allowedImages, Optional<java.net.URI> siemUrl, String siemSecret,
+      Optional<String> masterKey, Optional<String> previousMasterKeys) {
+    @Override
+    public String toString() {
+      return "Orchestration[backend=" + backend + ", multiUser=" + multiUser + "]"; // no secrets
+    }
+  }
 
   /** A configuration problem, reported to the user in one line. */
   static final class Invalid extends RuntimeException {
@@ -71,10 +85,10 @@ record Config(
       }
       values.putIfAbsent(setting, setting.fallback);
     }
-    return from(values, defaultPort);
+    return from(values, defaultPort, env);
   }
 
-  private static Config from(Map<Setting, String> v, int defaultPort) {
+  private static Config from(Map<Setting, String> v, int defaultPort, Map<String, String> env) {
     Path dataDir = Path.of(v.get(Setting.DATA_DIR)).toAbsolutePath().normalize();
     Path home = v.get(Setting.WORKSPACE).isBlank()
         ? dataDir.resolve("workspaces/default/home")
@@ -117,7 +131,71 @@ record Config(
         Optional.of(v.get(Setting.API_KEY)).filter(s -> !s.isBlank()),
         Optional.of(v.get(Setting.API_KEY_FILE)).filter(s -> !s.isBlank()).map(Path::of),
         bool(v, Setting.GENERATE_API_KEY), new SandboxPolicy(mechanism, network, limits),
-        integer(v, Setting.UID, 1, Integer.MAX_VALUE), exec, files, kernels, maxRequest, maxUpload, terminals);
+        integer(v, Setting.UID, 1, Integer.MAX_VALUE), exec, files, kernels, maxRequest, maxUpload, terminals,
+        orchestration(v, env));
+  }
+
+  private static Orchestration orchestration(Map<Setting, String> v, Map<String, String> env) {
+    String backend = v.get(Setting.BACKEND).trim().toLowerCase(Locale.ROOT);
+    if (!backend.equals("local") && !backend.equals("static")) {
+      throw new Invalid("--backend must be local or static (docker and kubernetes come later), got '" + v.get(Setting.BACKEND) + "'");
+    }
+    Optional<java.net.URI> staticUrl = url(v, Setting.STATIC_URL);
+    if (backend.equals("static") && staticUrl.isEmpty()) {
+      throw new Invalid("--backend static needs --static-url (and --static-key)");
+    }
+    String databaseUrl = v.get(Setting.DATABASE_URL).trim();
+    if (!databaseUrl.isEmpty() && !databaseUrl.startsWith("jdbc:postgresql:") && !databaseUrl.startsWith("jdbc:h2:")) {
+      throw new Invalid("--database-url must be a jdbc:postgresql: (or jdbc:h2:) URL");
+    }
+    java.util.Set<String> algorithms = new java.util.LinkedHashSet<>();
+    for (String name : v.get(Setting.JWT_ALGORITHMS).split(",")) {
+      if (!name.isBlank()) {
+        algorithms.add(name.trim().toUpperCase(Locale.ROOT));
+      }
+    }
+    if (algorithms.contains("NONE")) {
+      throw new Invalid("--jwt-algorithms must not contain 'none'");
+    }
+    java.util.Set<String> images = new java.util.LinkedHashSet<>();
+    for (String image : v.get(Setting.ALLOWED_IMAGES).split(",")) {
+      if (!image.isBlank()) {
+        images.add(image.trim());
+      }
+    }
+    Optional<java.net.URI> siem = url(v, Setting.SIEM_URL);
+    if (siem.isPresent() && v.get(Setting.SIEM_SECRET).isBlank()) {
+      throw new Invalid("--siem-url needs --siem-secret: the receiver must be able to check the signature");
+    }
+    long storage = bytes(v, Setting.STORAGE);
+    if (storage < (1 << 20)) {
+      throw new Invalid("--storage must be at least 1m");
+    }
+    return new Orchestration(backend, bool(v, Setting.MULTI_USER), Path.of(v.get(Setting.MULTI_USER_HOMES)).toAbsolutePath().normalize(), staticUrl, v.get(Setting.STATIC_KEY).trim(), databaseUrl,
+        v.get(Setting.DATABASE_USER), v.get(Setting.DATABASE_PASSWORD),
+        Optional.of(v.get(Setting.WEBUI_SECRET_KEY)).filter(x -> !x.isBlank()), url(v, Setting.JWKS_URL),
+        java.util.Set.copyOf(algorithms), url(v, Setting.OPEN_WEBUI_URL),
+        Duration.ofSeconds(integer(v, Setting.IDLE_TIMEOUT, 1, 30 * 86_400)),
+        Duration.ofSeconds(integer(v, Setting.SWEEP_INTERVAL, 1, 3600)), storage,
+        integer(v, Setting.TENANT_UID_BASE, 65_536, 1_000_000_000), java.util.Set.copyOf(images), siem, v.get(Setting.SIEM_SECRET),
+        Optional.ofNullable(env.get("SANDCASTLE_MASTER_KEY")).filter(x -> !x.isBlank()),
+        Optional.ofNullable(env.get("SANDCASTLE_MASTER_KEY_PREVIOUS")).filter(x -> !x.isBlank()));
+  }
+
+  private static Optional<java.net.URI> url(Map<Setting, String> v, Setting s) {
+    String raw = v.get(s).trim();
+    if (raw.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      java.net.URI uri = new java.net.URI(raw);
+      if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
+        throw new Invalid("--" + s.name + " must be an http(s) URL with a host, got '" + raw + "'");
+      }
+      return Optional.of(uri);
+    } catch (java.net.URISyntaxException e) {
+      throw new Invalid("--" + s.name + " is not a valid URL: '" + raw + "'");
+    }
   }
 
   static Optional<Setting> byName(String name) {

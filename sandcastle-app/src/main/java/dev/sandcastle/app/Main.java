@@ -23,14 +23,18 @@ public final class Main {
     CommandSpec root = CommandSpec.create().name("sandcastle").mixinStandardHelpOptions(true).version("sandcastle 0.1.0");
     root.usageMessage().description("A self-hosted code-execution platform for AI chat.");
     root.addSubcommand("terminal", server("The workspace API for one workspace (the Open Terminal role)."));
-    root.addSubcommand("serve", server("Everything on one machine, on the embedded defaults (port 8080)."));
+    root.addSubcommand("serve", server("The multi-user server: one isolated workspace per user, provisioned on first use (port 8080)."));
     CommandSpec bench = CommandSpec.create().name("bench").mixinStandardHelpOptions(true);
     bench.usageMessage().description("Benchmarks that print their figures.");
     bench.addPositional(CommandLine.Model.PositionalParamSpec.builder().paramLabel("WHAT").arity("0..1")
-        .description("exec (default), kernel or terminal").type(String.class).build());
+        .description("exec (default), kernel, terminal or orchestrator").type(String.class).build());
     bench.addOption(OptionSpec.builder("--duration").paramLabel("SECONDS").type(Integer.class).defaultValue("20")
         .description("Seconds of each concurrent load phase (default 20).").build());
     root.addSubcommand("bench", bench);
+    CommandSpec keys = server("Manage the master key that encrypts workspace API keys at rest.");
+    keys.addPositional(CommandLine.Model.PositionalParamSpec.builder().paramLabel("ACTION").arity("1")
+        .description("rotate: make a new master key active and re-encrypt every stored key (stop the server first)").type(String.class).build());
+    root.addSubcommand("keys", keys);
 
     CommandLine cli = new CommandLine(root).setOut(out).setErr(err);
     ParseResult parsed;
@@ -52,9 +56,20 @@ public final class Main {
     String name = sub.commandSpec().name();
     try {
       return switch (name) {
-        case "terminal", "serve" -> Server.run(config(sub, name.equals("serve") ? 8080 : 8000), out, err);
-        case "bench" -> dev.sandcastle.app.bench.ExecBenchmark.run(sub.matchedPositionalValue(0, "exec"),
-            sub.matchedOptionValue("--duration", 20), out);
+        case "serve" -> Orchestrator.run(config(sub, 8080), out, err, false);
+        case "keys" -> {
+          if (!sub.matchedPositionalValue(0, "").equals("rotate")) {
+            err.println("sandcastle keys: the only action is 'rotate'");
+            yield 2;
+          }
+          yield Orchestrator.rotateKeys(config(sub, 8080), out);
+        }
+        case "terminal" -> {
+          Config config = config(sub, 8000);
+          yield config.orchestration().multiUser() ? Orchestrator.run(config, out, err, true) : Server.run(config, out, err);
+        }
+        case "bench" -> sub.matchedPositionalValue(0, "exec").equals("orchestrator") ? OrchestratorBenchmark.run(out)
+            : dev.sandcastle.app.bench.ExecBenchmark.run(sub.matchedPositionalValue(0, "exec"), sub.matchedOptionValue("--duration", 20), out);
         default -> 2;
       };
     } catch (Config.Invalid e) {

@@ -69,7 +69,7 @@ final class Server implements AutoCloseable {
   }
 
   /** One server per data directory: a second one would reap the first one's sandboxes. */
-  private static java.nio.channels.FileChannel lockDataDir(Path dataDir) {
+  static java.nio.channels.FileChannel lockDataDir(Path dataDir) {
     try {
       Files.createDirectories(dataDir);
       var channel = java.nio.channels.FileChannel.open(dataDir.resolve(".lock"),
@@ -102,9 +102,18 @@ final class Server implements AutoCloseable {
       err.println("sandcastle: cannot start: " + rootCause(e));
       return 1;
     }
+    return awaitShutdown(server);
+  }
+
+  /** Blocks until the JVM is asked to stop (Ctrl-C, SIGTERM), then closes the server. */
+  static int awaitShutdown(AutoCloseable server) {
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      server.close();
+      try {
+        server.close();
+      } catch (Exception e) {
+        log.warn("while shutting down: {}", e.toString());
+      }
       stopped.countDown();
     }));
     try {
@@ -130,7 +139,7 @@ final class Server implements AutoCloseable {
     closeQuietly(lock);
   }
 
-  private static void checkSandboxTools(Config config) {
+  static void checkSandboxTools(Config config) {
     if (config.policy().mechanism() == SandboxPolicy.Mechanism.BWRAP && !Files.isExecutable(Path.of("/usr/bin/bwrap"))) {
       throw new Config.Invalid("--sandbox bwrap needs bubblewrap: install it (apt-get install bubblewrap) or run with --sandbox none inside a container");
     }
@@ -139,7 +148,7 @@ final class Server implements AutoCloseable {
     }
   }
 
-  private static String rootCause(Throwable e) {
+  static String rootCause(Throwable e) {
     Throwable cause = e;
     while (cause.getCause() != null && cause.getCause() != cause) {
       cause = cause.getCause();

@@ -132,7 +132,7 @@ public final class TenantAccess implements Access, Workspaces {
 
   @Override
   public void socketClosed(Handshake socket) {
-    if (socket.attributes().get(TENANT) instanceof TenantKey key) {
+    if (socket.attributes().remove(TENANT) instanceof TenantKey key) { // once per socket, however often called
       tenants.socketClosed(key);
       Caller caller = (Caller) socket.attributes().get(CALLER);
       audit.record(AuditEvent.builder("ws_disconnect").user(key.userId()).request(caller.requestId())
@@ -147,14 +147,34 @@ public final class TenantAccess implements Access, Workspaces {
 
   @Override
   public Workspace of(Handshake socket) {
+    return local(instance(socket));
+  }
+
+  /** The running instance of an authenticated socket's tenant. */
+  public Instance instance(Handshake socket) {
     if (!(socket.attributes().get(TENANT) instanceof TenantKey key)) {
       throw new IllegalStateException("socket resolved before it was authenticated");
     }
-    return local(tenants.acquire(key, (Caller) socket.attributes().get(CALLER)));
+    return tenants.acquire(key, (Caller) socket.attributes().get(CALLER));
+  }
+
+  /**
+   * Records a finished workspace request in the audit log ({@code proxy_request}); an after-handler
+   * for every route. Requests that never got a tenant (public or refused) are not recorded here.
+   */
+  public void audited(Context ctx) {
+    TenantKey key = ctx.attribute(TENANT);
+    if (key == null) {
+      return;
+    }
+    Caller caller = caller(ctx);
+    audit.record(AuditEvent.builder("proxy_request").user(key.userId()).request(caller.requestId())
+        .client(caller.ipAddress(), caller.userAgent()).resource("path", ctx.method().name() + " " + ctx.path())
+        .status(ctx.statusCode()).detail(Map.of("policy", key.policyId(), "context", key.contextId())).build());
   }
 
   /** The running instance of the request's tenant (provisioned or resumed as needed). */
-  Instance instance(Context request) {
+  public Instance instance(Context request) {
     TenantKey key = tenant(request);
     return tenants.acquire(key, caller(request));
   }
@@ -167,7 +187,7 @@ public final class TenantAccess implements Access, Workspaces {
     return key;
   }
 
-  static Caller caller(Context request) {
+  public static Caller caller(Context request) {
     Principal principal = request.attribute(PRINCIPAL);
     String user = principal == null ? "" : principal.userId().orElse("");
     return new Caller(user, request.attribute(REQUEST_ID), request.ip(), request.userAgent());
@@ -221,7 +241,7 @@ public final class TenantAccess implements Access, Workspaces {
     return TenantKey.DEFAULT_POLICY;
   }
 
-  static String localPath(String path) {
+  public static String localPath(String path) {
     if (path.startsWith("/terminals/")) {
       return path.substring("/terminals".length());
     }

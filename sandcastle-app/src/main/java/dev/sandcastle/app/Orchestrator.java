@@ -1,0 +1,237 @@
+package dev.sandcastle.app;
+
+import dev.sandcastle.api.ApiSettings;
+import dev.sandcastle.api.WorkspaceApi;
+import dev.sandcastle.core.sandbox.Cgroups;
+import dev.sandcastle.orchestrator.admin.AdminApi;
+import dev.sandcastle.orchestrator.audit.AuditLog;
+import dev.sandcastle.orchestrator.audit.SiemForwarder;
+import dev.sandcastle.orchestrator.auth.AuthSettings;
+import dev.sandcastle.orchestrator.auth.Authenticator;
+import dev.sandcastle.orchestrator.auth.FailureThrottle;
+import dev.sandcastle.orchestrator.backend.Backend;
+import dev.sandcastle.orchestrator.backend.fixed.StaticBackend;
+import dev.sandcastle.orchestrator.backend.local.Accounts;
+import dev.sandcastle.orchestrator.backend.local.LinuxAccounts;
+import dev.sandcastle.orchestrator.backend.local.LocalBackend;
+import dev.sandcastle.orchestrator.backend.local.UidRange;
+import dev.sandcastle.orchestrator.crypto.KeyRing;
+import dev.sandcastle.orchestrator.db.Database;
+import dev.sandcastle.orchestrator.http.ProxyRoutes;
+import dev.sandcastle.orchestrator.http.TenantAccess;
+import dev.sandcastle.orchestrator.policy.Policies;
+import dev.sandcastle.orchestrator.policy.Policy;
+import dev.sandcastle.orchestrator.policy.PolicyRepository;
+import dev.sandcastle.orchestrator.tenant.TenantRepository;
+import dev.sandcastle.orchestrator.tenant.TenantService;
+import io.javalin.Javalin;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.net.http.HttpClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Wiring of the multi-tenant server ({@code sandcastle serve}, and {@code sandcastle terminal
+ * --multi-user}): state, keys, audit, backend, tenants, authentication, and one HTTP server with
+ * the admin API and the workspace API per tenant (served in-process for the local backend,
+ * proxied for remote ones). The one place that news these things up; closes them in reverse.
+ */
+final class Orchestrator implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Orchestrator.class);
+
+  private final Deque<AutoCloseable> resources;
+  private final Javalin app;
+  private final TenantService tenants;
+
+  private Orchestrator(Deque<AutoCloseable> resources, Javalin app, TenantService tenants) {
+    this.resources = resources;
+    this.app = app;
+    this.tenants = tenants;
+  }
+
+  /** Builds and starts the server; the caller closes it. */
+  static Orchestrator start(Config config, PrintWriter out, boolean multiUser) {
+    Deque<AutoCloseable> resources = new ArrayDeque<>();
+    try {
+      return start(config, out, multiUser, resources);
+    } catch (RuntimeException e) {
+      closeAll(resources);
+      throw e;
+    }
+  }
+
+  private static Orchestrator start(Config config, PrintWriter out, boolean multiUser, Deque<AutoCloseable> resources) {
+    Config.Orchestration o = config.orchestration();
+    Server.checkSandboxTools(config);
+    resources.push(Server.lockDataDir(config.dataDir())::close);
+    String adminKey = ApiKeys.resolve(config, out);
+
+    boolean embedded = o.databaseUrl().isEmpty();
+    Database database = embedded ? Database.open(Database.h2Url(config.dataDir()), "sa", "")
+        : Database.open(o.databaseUrl(), o.databaseUser(), o.databasePassword());
+    resources.push(database);
+    KeyRing keys = KeyRing.load(o.masterKey(), o.previousMasterKeys(), config.dataDir().resolve("master.key"));
+    SiemForwarder siem = null;
+    if (o.siemUrl().isPresent()) {
+      siem = SiemForwarder.start(database, SiemForwarder.Config.of(o.siemUrl().get(), o.siemSecret()));
+      resources.push(siem);
+    }
+    AuditLog audit = siem == null ? AuditLog.open(database) : AuditLog.open(database, siem);
+    resources.push(audit);
+
+    PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new JvmMemoryMetrics().bindTo(metrics);
+    if (siem != null) {
+      SiemForwarder forwarder = siem;
+      metrics.gauge("sandcastle.siem.backlog", forwarder, SiemForwarder::backlog);
+    }
+    Policy maxima = new Policy("default", "", Map.of(), config.policy().limits().cpus() > 0 ? config.policy().limits().cpus() : 1024,
+        config.policy().limits().memoryBytes() > 0 ? config.policy().limits().memoryBytes() : Long.MAX_VALUE,
+        o.storageBytes(), config.policy().limits().pids() > 0 ? config.policy().limits().pids() : 4_194_304, o.idleTimeout(),
+        config.policy().network().name().toLowerCase(java.util.Locale.ROOT), "", "UTC");
+    Policies policies = new Policies(new PolicyRepository(database), maxima, o.allowedImages());
+
+    Backend backend = backend(config, multiUser);
+    resources.push(backend);
+    TenantService tenants = new TenantService(new TenantRepository(database), policies, backend, keys, audit, metrics, Clock.systemUTC());
+    resources.push(tenants);
+    tenants.start(o.sweepInterval());
+
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    resources.push(http::close);
+    AuthSettings authSettings;
+    try {
+      authSettings = new AuthSettings(adminKey, o.webuiSecret(), o.jwksUrl(), o.jwtAlgorithms(), AuthSettings.DEFAULT_CLOCK_SKEW,
+          o.openWebuiUrl(), AuthSettings.DEFAULT_CALLBACK_TTL);
+    } catch (IllegalArgumentException e) {
+      throw new Config.Invalid(e.getMessage());
+    }
+    TenantAccess access = new TenantAccess(new Authenticator(authSettings, http), new FailureThrottle(), audit, tenants, policies);
+    AdminApi admin = new AdminApi(tenants, policies, audit, metrics, TenantAccess::caller);
+    Path uploads = config.dataDir().resolve("tmp");
+    try {
+      Files.createDirectories(uploads);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create " + uploads, e);
+    }
+    ApiSettings api = new ApiSettings(access, config.maxRequestBytes(), config.maxUploadBytes(), uploads, ApiSettings.TENANT_PREFIXES);
+    Javalin app;
+    WorkspaceApi workspaces = new WorkspaceApi(access, api);
+    if (backend instanceof LocalBackend) {
+      app = WorkspaceApi.server(config.host(), config.port(), api, routes -> {
+        admin.register(routes);
+        workspaces.register(routes);
+        routes.after(access::audited);
+      });
+    } else {
+      ProxyRoutes proxy = new ProxyRoutes(access, metrics);
+      resources.push(proxy);
+      app = WorkspaceApi.server(config.host(), config.port(), api, routes -> {
+        admin.register(routes);
+        workspaces.registerPublic(routes);
+        proxy.register(routes);
+        routes.after(access::audited);
+      });
+    }
+    try {
+      app.start();
+    } catch (RuntimeException e) {
+      throw new Config.Invalid("cannot listen on " + config.host() + ":" + config.port() + ": " + Server.rootCause(e));
+    }
+    resources.push(app::stop);
+    log.info("Sandcastle orchestrator on http://{}:{} ({} backend{}, state in {})", config.host(), app.port(), backend.name(),
+        multiUser ? ", one Linux account per user" : "", o.databaseUrl().isEmpty() ? "the embedded database" : "PostgreSQL");
+    return new Orchestrator(resources, app, tenants);
+  }
+
+  private static Backend backend(Config config, boolean multiUser) {
+    Config.Orchestration o = config.orchestration();
+    if (o.backend().equals("static") && !multiUser) {
+      return new StaticBackend(o.staticUrl().orElseThrow(), o.staticKey());
+    }
+    Accounts accounts = multiUser ? new LinuxAccounts(new LinuxAccounts.Settings(o.multiUserHomes(),
+        LinuxAccounts.Settings.defaults().firstUid(), LinuxAccounts.Settings.defaults().lastUid())) : new UidRange(o.tenantUidBase(), config.dataDir().resolve("homes"));
+    Cgroups cgroups = Cgroups.detect();
+    if (!cgroups.available()) {
+      log.warn("{}: memory, process and CPU limits are NOT enforced", cgroups.describe());
+    }
+    return new LocalBackend(new LocalBackend.Settings(config.dataDir(), config.policy().mechanism(), config.exec(), config.files(),
+        config.kernels(), config.terminals()), accounts, cgroups);
+  }
+
+  static int run(Config config, PrintWriter out, PrintWriter err, boolean multiUser) {
+    Orchestrator server;
+    try {
+      server = start(config, out, multiUser);
+    } catch (Config.Invalid e) {
+      throw e;
+    } catch (RuntimeException e) {
+      err.println("sandcastle: cannot start: " + Server.rootCause(e));
+      return 1;
+    }
+    return Server.awaitShutdown(server);
+  }
+
+  /**
+   * {@code sandcastle keys rotate}: a new master key becomes active and every stored workspace key
+   * is re-encrypted under it, in one transaction. Needs the server stopped (it takes the data
+   * directory's lock); old keys stay in the key file so a backup of the database still opens.
+   */
+  static int rotateKeys(Config config, PrintWriter out) {
+    Config.Orchestration o = config.orchestration();
+    try (var lock = Server.lockDataDir(config.dataDir());
+        Database database = o.databaseUrl().isEmpty() ? Database.open(Database.h2Url(config.dataDir()), "sa", "")
+            : Database.open(o.databaseUrl(), o.databaseUser(), o.databasePassword())) {
+      Path keyFile = config.dataDir().resolve("master.key");
+      KeyRing keys = KeyRing.load(o.masterKey(), o.previousMasterKeys(), keyFile);
+      String previous = keys.activeKeyId();
+      if (keys.fromEnvironment()) {
+        out.println("The master key comes from SANDCASTLE_MASTER_KEY: set the new key there, the old one in"
+            + " SANDCASTLE_MASTER_KEY_PREVIOUS, and run this again to re-encrypt.");
+      } else {
+        keys.rotate(keyFile);
+      }
+      int count = dev.sandcastle.orchestrator.crypto.KeyRotation.reencryptTenantApiKeys(new TenantRepository(database), keys);
+      out.printf("Master key %s is active (was %s); %d workspace keys re-encrypted.%n", keys.activeKeyId(), previous, count);
+      out.flush();
+      return 0;
+    } catch (java.io.IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  int port() {
+    return app.port();
+  }
+
+  TenantService tenants() {
+    return tenants;
+  }
+
+  @Override
+  public void close() {
+    closeAll(resources);
+  }
+
+  private static void closeAll(Deque<AutoCloseable> resources) {
+    while (!resources.isEmpty()) {
+      try {
+        resources.pop().close();
+      } catch (Exception e) {
+        log.warn("while shutting down: {}", e.toString());
+      }
+    }
+  }
+}

@@ -1,0 +1,180 @@
+package dev.sandcastle.orchestrator.http;
+
+import dev.sandcastle.api.Handshake;
+import dev.sandcastle.api.SocketRefused;
+import dev.sandcastle.core.errors.Unavailable;
+import dev.sandcastle.orchestrator.backend.Instance;
+import dev.sandcastle.orchestrator.proxy.ReverseProxy;
+import dev.sandcastle.orchestrator.proxy.Upstream;
+import dev.sandcastle.orchestrator.proxy.WebSocketBridge;
+import io.javalin.config.RoutesConfig;
+import io.javalin.http.Context;
+import io.javalin.http.HandlerType;
+import io.javalin.websocket.WsConfig;
+import io.javalin.websocket.WsContext;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The workspace API of remote backends: every request of a tenant is forwarded, streaming, to its
+ * workspace server with that server's own key; terminal and Jupyter sockets are authenticated here
+ * (the first message or {@code ?token=}, as the workspace API does) and then bridged.
+ * Authentication of HTTP requests has already happened in {@link TenantAccess#check}.
+ */
+public final class ProxyRoutes implements AutoCloseable {
+  private static final List<String> PREFIXES = List.of("", "/terminals", "/p/{policy_id}");
+  private static final Set<HandlerType> METHODS = Set.of(HandlerType.GET, HandlerType.POST, HandlerType.PUT, HandlerType.DELETE,
+      HandlerType.PATCH, HandlerType.HEAD);
+  private static final int MAX_UNAUTHENTICATED = 256;
+  private static final long AUTH_TIMEOUT_SECONDS = 10;
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+
+  private final TenantAccess access;
+  private final ReverseProxy proxy = new ReverseProxy();
+  private final WebSocketBridge bridge = new WebSocketBridge();
+  private final Set<String> waiting = ConcurrentHashMap.newKeySet();
+
+  public ProxyRoutes(TenantAccess access, MeterRegistry metrics) {
+    this.access = access;
+    metrics.gauge("sandcastle.proxy.errors", proxy, p -> p.errors());
+    metrics.gauge("sandcastle.proxy.websockets", bridge, b -> b.active());
+  }
+
+  /** Adds the sockets and a catch-all for every method; register admin and public routes first. */
+  public void register(RoutesConfig r) {
+    for (String prefix : PREFIXES) {
+      r.wsBeforeUpgrade(prefix + "/api/terminals/{id}", ctx -> ctx.attribute(Handshake.ATTRIBUTE, Handshake.of(ctx)));
+      r.ws(prefix + "/api/terminals/{id}", this::terminalSocket);
+      r.wsBeforeUpgrade(prefix + "/api/kernels/{id}/channels", ctx -> ctx.attribute(Handshake.ATTRIBUTE, Handshake.of(ctx)));
+      r.ws(prefix + "/api/kernels/{id}/channels", this::kernelSocket);
+    }
+    for (HandlerType method : METHODS) {
+      r.addHttpHandler(method, "/<path>", this::forward);
+    }
+  }
+
+  private void forward(Context ctx) {
+    Upstream upstream = upstream(access.instance(ctx));
+    proxy.forward(ctx, upstream, TenantAccess.localPath(ctx.path()));
+  }
+
+  private static Upstream upstream(Instance instance) {
+    return switch (instance) {
+      case Instance.Remote remote -> new Upstream(remote.base(), remote.apiKey());
+      case Instance.Local local -> throw new Unavailable("this tenant's workspace is in-process; it is not proxied");
+    };
+  }
+
+  /** Terminals: the first message authenticates, then the socket is bridged with the upstream's own auth message. */
+  private void terminalSocket(WsConfig ws) {
+    ws.onConnect(ctx -> {
+      ctx.session.setIdleTimeout(Duration.ofMinutes(2));
+      ctx.enableAutomaticPings(30, TimeUnit.SECONDS);
+      if (waiting.size() >= MAX_UNAUTHENTICATED) {
+        ctx.closeSession(1013, "too many connections waiting to authenticate; try again later");
+        return;
+      }
+      waiting.add(ctx.sessionId());
+      CompletableFuture.delayedExecutor(AUTH_TIMEOUT_SECONDS, TimeUnit.SECONDS).execute(() -> {
+        if (waiting.remove(ctx.sessionId())) {
+          ctx.closeSession(SocketRefused.AUTH, "authentication timed out: send {\"type\":\"auth\",\"token\":\"<key>\"} first");
+        }
+      });
+    });
+    ws.onMessage(ctx -> {
+      Optional<WebSocketBridge.Link> link = bridge.find(ctx);
+      if (link.isPresent()) {
+        link.get().onClientText(ctx.message());
+        return;
+      }
+      if (!waiting.remove(ctx.sessionId())) {
+        return; // refused or timed out meanwhile
+      }
+      String token = authToken(ctx.message());
+      if (token == null) {
+        ctx.closeSession(SocketRefused.AUTH, "authenticate first: send {\"type\":\"auth\",\"token\":\"<key>\"}");
+        return;
+      }
+      open(ctx, Optional.of(token), true);
+    });
+    ws.onBinaryMessage(ctx -> {
+      Optional<WebSocketBridge.Link> link = bridge.find(ctx);
+      if (link.isPresent()) {
+        link.get().onClientBinary(ctx.data());
+      } else if (waiting.remove(ctx.sessionId())) {
+        ctx.closeSession(SocketRefused.AUTH, "authenticate first: send {\"type\":\"auth\",\"token\":\"<key>\"}");
+      }
+    });
+    ws.onClose(ctx -> closed(ctx, ctx.status(), ctx.reason() == null ? "" : ctx.reason()));
+    ws.onError(ctx -> closed(ctx, 1011, "error"));
+  }
+
+  /** Jupyter channels: the token is in the handshake. */
+  private void kernelSocket(WsConfig ws) {
+    ws.onConnect(ctx -> {
+      Handshake handshake = ctx.attribute(Handshake.ATTRIBUTE);
+      ctx.session.setIdleTimeout(Duration.ZERO);
+      Optional<String> token = handshake.queryParam("token")
+          .or(() -> handshake.header("Authorization").map(h -> h.replaceFirst("(?i)^(bearer|token) ", "")));
+      open(ctx, token, false);
+    });
+    ws.onMessage(ctx -> bridge.find(ctx).ifPresent(link -> link.onClientText(ctx.message())));
+    ws.onBinaryMessage(ctx -> bridge.find(ctx).ifPresent(link -> link.onClientBinary(ctx.data())));
+    ws.onClose(ctx -> closed(ctx, ctx.status(), ctx.reason() == null ? "" : ctx.reason()));
+    ws.onError(ctx -> closed(ctx, 1011, "error"));
+  }
+
+  private void open(WsContext ctx, Optional<String> token, boolean terminal) {
+    Handshake handshake = ctx.attribute(Handshake.ATTRIBUTE);
+    try {
+      access.checkSocket(handshake, token);
+    } catch (SocketRefused e) {
+      ctx.closeSession(e.code(), e.getMessage());
+      return;
+    }
+    Upstream upstream;
+    try {
+      upstream = upstream(access.instance(handshake));
+    } catch (RuntimeException e) {
+      access.socketClosed(handshake);
+      ctx.closeSession(SocketRefused.IDENTITY, "the workspace is unreachable");
+      return;
+    }
+    bridge.open(ctx, upstream, TenantAccess.localPath(handshake.path()),
+        terminal ? List.of(WebSocketBridge.authMessage(upstream)) : List.of());
+  }
+
+  private void closed(WsContext ctx, int code, String reason) {
+    waiting.remove(ctx.sessionId());
+    Optional<WebSocketBridge.Link> link = bridge.find(ctx);
+    link.ifPresent(l -> l.onClientClose(code, reason));
+    Handshake handshake = ctx.attribute(Handshake.ATTRIBUTE);
+    if (handshake != null) {
+      access.socketClosed(handshake);
+    }
+  }
+
+  private static String authToken(String message) {
+    try {
+      JsonNode node = JSON.readTree(message);
+      return node.isObject() && "auth".equals(node.path("type").asString("")) ? node.path("token").asString(null) : null;
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  @Override
+  public void close() {
+    bridge.close();
+    proxy.close();
+  }
+}
