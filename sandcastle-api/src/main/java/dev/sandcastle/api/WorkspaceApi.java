@@ -74,7 +74,9 @@ public final class WorkspaceApi {
           .build(), false));
       Problems.register(config.routes);
       config.routes.before(ctx -> {
-        if (!Access.isPublic(ctx.path()) && !"OPTIONS".equals(ctx.method().name())) {
+        String method = ctx.method().name();
+        boolean read = method.equals("GET") || method.equals("HEAD");
+        if (!(read && Access.isPublic(ctx.path())) && !method.equals("OPTIONS")) {
           settings.access().check(ctx);
         }
       });

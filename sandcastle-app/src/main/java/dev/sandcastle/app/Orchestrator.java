@@ -105,7 +105,8 @@ final class Orchestrator implements AutoCloseable {
 
     Backend backend = backend(config, multiUser);
     resources.push(backend);
-    TenantService tenants = new TenantService(new TenantRepository(database), policies, backend, keys, audit, metrics, Clock.systemUTC());
+    TenantService tenants = new TenantService(new TenantRepository(database), policies, backend, keys, audit, metrics, Clock.systemUTC(),
+        o.maxTenantsPerUser());
     resources.push(tenants);
     tenants.start(o.sweepInterval());
 
@@ -119,7 +120,7 @@ final class Orchestrator implements AutoCloseable {
       throw new Config.Invalid(e.getMessage());
     }
     TenantAccess access = new TenantAccess(new Authenticator(authSettings, http), new FailureThrottle(), audit, tenants, policies);
-    AdminApi admin = new AdminApi(tenants, policies, audit, metrics, TenantAccess::caller);
+    AdminApi admin = new AdminApi(tenants, policies, audit, metrics, TenantAccess::caller, TenantAccess::isAdmin);
     Path uploads = config.dataDir().resolve("tmp");
     try {
       Files.createDirectories(uploads);

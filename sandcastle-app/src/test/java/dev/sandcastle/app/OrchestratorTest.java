@@ -123,8 +123,10 @@ class OrchestratorTest {
     Http mismatch = anonymous.with("Authorization", "Bearer " + Tokens.openWebUi(SECRET, "mallory", Instant.now().plusSeconds(600)))
         .with("X-User-Id", "victim");
     assertThat(mismatch.post("/execute", Map.of("command", "id")).status()).isEqualTo(403);
-    // A user token is no admin key.
+    // A user token is no admin key, whatever the spelling of the path.
     assertThat(user("mallory").get("/api/v1/tenants").status()).isEqualTo(403);
+    assertThat(user("mallory").get("/metrics/").status()).isEqualTo(403);
+    assertThat(user("mallory").get("/terminals/api/v1/audit-logs").status()).isEqualTo(403);
     Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
       JsonNode log = admin.get("/api/v1/audit-logs?action=auth_failed&limit=100").json();
       assertThat(log.path("total").asLong()).isGreaterThanOrEqualTo(5);
@@ -171,6 +173,22 @@ class OrchestratorTest {
     assertThat(admin.get("/api/v1/tenants/" + id).json().path("status").asString()).isEqualTo("running");
     assertThat(admin.get("/metrics").text()).contains("sandcastle_tenants").contains("sandcastle_tenant_provisioning_seconds");
     assertThat(admin.get("/api/v1/audit-logs?action=admin_action").json().path("total").asLong()).isGreaterThanOrEqualTo(1);
+    // A reset wipes the files; the next request gets a fresh, empty workspace.
+    assertThat(admin.post("/api/v1/tenants/" + id + "/reset", Map.of()).status()).isEqualTo(200);
+    assertThat(grace.get("/files/read?path=kept.txt").status()).isEqualTo(404);
+    assertThat(output(grace.run("ls -A ~ | wc -l")).trim()).isEqualTo("0");
+  }
+
+  @Test
+  void oneUserCannotProvisionWorkspacesWithoutBound() {
+    Http mike = user("mike");
+    for (int i = 0; i < 16; i++) {
+      assertThat(mike.with("X-Terminal-Context-Id", "ctx-" + i).get("/files/list").status()).isEqualTo(200);
+    }
+    Http.Response refused = mike.with("X-Terminal-Context-Id", "one-too-many").get("/files/list");
+    assertThat(refused.status()).isEqualTo(429);
+    assertThat(refused.json().path("detail").asString()).contains("limit");
+    assertThat(mike.with("X-Terminal-Context-Id", "ctx-3").get("/files/list").status()).isEqualTo(200); // existing ones still work
   }
 
   @Test
@@ -216,6 +234,8 @@ class OrchestratorTest {
     try (Orchestrator idle = start(dir, Map.of(Setting.IDLE_TIMEOUT, "1", Setting.SWEEP_INTERVAL, "1"))) {
       Http heidi = new Http("http://127.0.0.1:" + idle.port(), Map.of("Authorization", "Bearer " + ADMIN_KEY, "X-User-Id", "heidi"));
       heidi.run("echo survives > note.txt; (sleep 600 &); true");
+      // A request longer than the idle timeout keeps its workspace running until it is answered.
+      assertThat(output(heidi.run("sleep 4; echo still running"))).isEqualTo("still running\n");
       Awaitility.await().atMost(Duration.ofSeconds(15)).until(() ->
           idle.tenants().list().stream().anyMatch(v -> v.tenant().key().userId().equals("heidi")
               && v.tenant().status() == dev.sandcastle.orchestrator.tenant.TenantStatus.STOPPED));

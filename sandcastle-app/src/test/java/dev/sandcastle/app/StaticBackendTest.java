@@ -73,7 +73,12 @@ class StaticBackendTest {
     assertThat(client.get("/p/default/files/read?path=p.txt").json().path("content").asString()).isEqualTo("proxied");
     assertThat(client.get("/files/read?path=missing.txt").status()).isEqualTo(404); // the upstream's own 404
     assertThat(client.without("Authorization").get("/files/list").status()).isEqualTo(401); // checked here first
-    assertThat(new Http("http://127.0.0.1:" + proxy.port(), Map.of()).get("/openapi.json").status()).isEqualTo(200);
+    Http anonymous = new Http("http://127.0.0.1:" + proxy.port(), Map.of());
+    assertThat(anonymous.get("/openapi.json").status()).isEqualTo(200);
+    assertThat(anonymous.post("/health", Map.of()).status()).as("public only to read").isEqualTo(401);
+    // The upstream's admin API is never reached through a tenant prefix.
+    assertThat(client.get("/terminals/api/v1/tenants").status()).isEqualTo(404);
+    assertThat(client.get("/p/default/metrics").status()).isEqualTo(404);
     Awaitility.await().atMost(Duration.ofSeconds(10)).until(() ->
         client.get("/api/v1/audit-logs?action=proxy_request&user_id=lena").json().path("total").asLong() >= 3);
   }

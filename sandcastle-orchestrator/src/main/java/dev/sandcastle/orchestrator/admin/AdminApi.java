@@ -33,9 +33,15 @@ public final class AdminApi {
   private final AuditLog audit;
   private final PrometheusMeterRegistry metrics;
   private final Function<Context, Caller> callers;
+  private final java.util.function.Predicate<Context> isAdmin;
 
+  /**
+   * @param isAdmin whether the request's authenticated caller is an admin; checked again here, so
+   *     a mistake in the path rules of the authentication cannot expose these routes
+   */
   public AdminApi(TenantService tenants, Policies policies, AuditLog audit, PrometheusMeterRegistry metrics,
-      Function<Context, Caller> callers) {
+      Function<Context, Caller> callers, java.util.function.Predicate<Context> isAdmin) {
+    this.isAdmin = isAdmin;
     this.tenants = tenants;
     this.policies = policies;
     this.audit = audit;
@@ -44,6 +50,13 @@ public final class AdminApi {
   }
 
   public void register(RoutesConfig r) {
+    io.javalin.http.Handler guard = ctx -> {
+      if (!isAdmin.test(ctx)) {
+        throw new dev.sandcastle.core.errors.Forbidden("the admin API needs the admin key or an admin's token");
+      }
+    };
+    r.before("/api/v1/<path>", guard);
+    r.before("/metrics", guard);
     r.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
     r.get("/api/v1/status", ctx -> ctx.json(status()));
 

@@ -2,7 +2,9 @@ package dev.sandcastle.orchestrator.http;
 
 import dev.sandcastle.api.Handshake;
 import dev.sandcastle.api.SocketRefused;
+import dev.sandcastle.core.errors.NotFound;
 import dev.sandcastle.core.errors.Unavailable;
+import dev.sandcastle.orchestrator.tenant.TenantKey;
 import dev.sandcastle.orchestrator.backend.Instance;
 import dev.sandcastle.orchestrator.proxy.ReverseProxy;
 import dev.sandcastle.orchestrator.proxy.Upstream;
@@ -16,6 +18,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -63,8 +66,15 @@ public final class ProxyRoutes implements AutoCloseable {
   }
 
   private void forward(Context ctx) {
+    String path = TenantAccess.localPath(ctx.path());
+    Optional<TenantKey> tenant = TenantAccess.tenantOf(ctx);
+    if (tenant.isEmpty() || TenantAccess.isAdminPath(ctx.path())) {
+      // Not a tenant's request (a public path with another method), or the upstream's own admin API.
+      throw new NotFound("no such endpoint: " + ctx.method() + " " + ctx.path());
+    }
     Upstream upstream = upstream(access.instance(ctx));
-    proxy.forward(ctx, upstream, TenantAccess.localPath(ctx.path()));
+    // The upstream learns who is calling from us, not from whatever the client put in its headers.
+    proxy.forward(ctx, upstream, path, Map.of("X-User-Id", tenant.get().userId(), "X-Terminal-Context-Id", tenant.get().contextId()));
   }
 
   private static Upstream upstream(Instance instance) {

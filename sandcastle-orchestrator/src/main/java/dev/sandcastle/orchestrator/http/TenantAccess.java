@@ -46,12 +46,14 @@ public final class TenantAccess implements Access, Workspaces {
   static final String PRINCIPAL = "sandcastle.principal";
   static final String REQUEST_ID = "sandcastle.request-id";
   static final String CALLER = "sandcastle.caller";
+  static final String COUNTED = "sandcastle.counted";
 
   private final Authenticator authenticator;
   private final FailureThrottle throttle;
   private final AuditLog audit;
   private final TenantService tenants;
   private final Policies policies;
+  private final FailureLog floods = new FailureLog(20, java.time.Duration.ofMinutes(1), 10_000);
 
   public TenantAccess(Authenticator authenticator, FailureThrottle throttle, AuditLog audit, TenantService tenants, Policies policies) {
     this.authenticator = authenticator;
@@ -61,8 +63,19 @@ public final class TenantAccess implements Access, Workspaces {
     this.policies = policies;
   }
 
-  static boolean isAdminPath(String path) {
-    return path.startsWith("/api/v1/") || path.equals("/api/v1") || path.equals("/metrics");
+  /**
+   * Whether a path is the admin API's, with or without a tenant prefix and a trailing slash
+   * (Javalin ignores trailing slashes, so {@code /metrics/} reaches the metrics route). Prefixed
+   * forms never reach an admin route here, but a proxy would forward them to its upstream's.
+   */
+  public static boolean isAdminPath(String path) {
+    for (String candidate : new String[] {path, localPath(path)}) {
+      String p = candidate.length() > 1 && candidate.endsWith("/") ? candidate.replaceAll("/+$", "") : candidate;
+      if (p.startsWith("/api/v1/") || p.equals("/api/v1") || p.equals("/metrics")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @Override
@@ -97,9 +110,10 @@ public final class TenantAccess implements Access, Workspaces {
     if (user.isEmpty()) {
       throw new SocketRefused(SocketRefused.MISSING_USER, "the user_id query parameter is required");
     }
+    Optional<String> presented = token.filter(t -> !t.isEmpty()).or(() -> socket.header("Authorization").flatMap(TenantAccess::bearer));
     Principal principal;
     try {
-      principal = authenticator.authenticate(token, user);
+      principal = authenticator.authenticate(presented, user);
     } catch (Unauthorized e) {
       failed(socket.remoteAddress(), agent, requestId, user.get(), socket.path(), e);
       throw new SocketRefused(SocketRefused.AUTH, e.getMessage());
@@ -159,13 +173,17 @@ public final class TenantAccess implements Access, Workspaces {
   }
 
   /**
-   * Records a finished workspace request in the audit log ({@code proxy_request}); an after-handler
-   * for every route. Requests that never got a tenant (public or refused) are not recorded here.
+   * Records a finished workspace request in the audit log ({@code proxy_request}) and ends its
+   * count as in flight; an after-handler for every route (Javalin runs those after exceptions too).
+   * Requests that never got a tenant (public or refused) are not recorded here.
    */
   public void audited(Context ctx) {
     TenantKey key = ctx.attribute(TENANT);
     if (key == null) {
       return;
+    }
+    if (ctx.attribute(COUNTED) != null) {
+      tenants.requestFinished(key);
     }
     Caller caller = caller(ctx);
     audit.record(AuditEvent.builder("proxy_request").user(key.userId()).request(caller.requestId())
@@ -176,7 +194,17 @@ public final class TenantAccess implements Access, Workspaces {
   /** The running instance of the request's tenant (provisioned or resumed as needed). */
   public Instance instance(Context request) {
     TenantKey key = tenant(request);
-    return tenants.acquire(key, caller(request));
+    Instance instance = tenants.acquire(key, caller(request));
+    if (request.attribute(COUNTED) == null) {
+      request.attribute(COUNTED, true);
+      tenants.requestStarted(key); // ended by audited(), which runs after every request
+    }
+    return instance;
+  }
+
+  /** The tenant of an authenticated workspace request, if it is one. */
+  public static Optional<TenantKey> tenantOf(Context request) {
+    return Optional.ofNullable(request.attribute(TENANT));
   }
 
   static TenantKey tenant(Context request) {
@@ -185,6 +213,12 @@ public final class TenantAccess implements Access, Workspaces {
       throw new IllegalStateException("workspace request without a tenant: Access.check did not run");
     }
     return key;
+  }
+
+  /** Whether the request's authenticated caller may use the admin API. */
+  public static boolean isAdmin(Context request) {
+    Principal principal = request.attribute(PRINCIPAL);
+    return principal != null && principal.isAdmin() && request.attribute(TENANT) == null;
   }
 
   public static Caller caller(Context request) {
@@ -202,8 +236,16 @@ public final class TenantAccess implements Access, Workspaces {
 
   private void failed(String ip, String agent, String requestId, String user, String path, SandcastleException e) {
     throttle.failed(ip);
-    audit.record(AuditEvent.builder("auth_failed").user(user).request(requestId).client(ip, agent == null ? "" : agent).resource("path", path).status(e instanceof Forbidden ? 403 : 401)
-        .detail(Map.of("reason", String.valueOf(e.getMessage()))).build());
+    long suppressed = floods.admit(ip);
+    if (suppressed >= 0) {
+      Map<String, Object> detail = new java.util.LinkedHashMap<>();
+      detail.put("reason", String.valueOf(e.getMessage()));
+      if (suppressed > 0) {
+        detail.put("similar_failures_not_recorded", suppressed); // from this address, in its previous window
+      }
+      audit.record(AuditEvent.builder("auth_failed").user(user).request(requestId).client(ip, agent == null ? "" : agent)
+          .resource("path", path).status(e instanceof Forbidden ? 403 : 401).detail(detail).build());
+    }
     Duration penalty = throttle.penalty(ip);
     if (!penalty.isZero()) {
       try {
@@ -214,16 +256,67 @@ public final class TenantAccess implements Access, Workspaces {
     }
   }
 
+  /**
+   * Bounds what failed authentications cost the audit log: per address, the first {@code burst}
+   * failures of a window are recorded one by one; the rest are counted, and the count goes with
+   * the address's first recorded failure of a later window. The throttle slows each connection,
+   * not parallel ones; this keeps a flood from one address from filling the database.
+   */
+  static final class FailureLog {
+    private final int burst;
+    private final long windowNanos;
+    private final int maxAddresses;
+    private final Map<String, long[]> windows = new java.util.concurrent.ConcurrentHashMap<>();
+
+    FailureLog(int burst, java.time.Duration window, int maxAddresses) {
+      this.burst = burst;
+      this.windowNanos = window.toNanos();
+      this.maxAddresses = maxAddresses;
+    }
+
+    /** -1 when this failure is only counted; otherwise how many went unrecorded before it. */
+    long admit(String address) {
+      long now = System.nanoTime();
+      if (windows.size() >= maxAddresses && !windows.containsKey(address)) {
+        windows.entrySet().removeIf(e -> now - e.getValue()[0] > windowNanos);
+        if (windows.size() >= maxAddresses) {
+          return -1; // failing from more addresses than we track: counted by the throttle only
+        }
+      }
+      long[] result = new long[1];
+      windows.compute(address, (key, w) -> {
+        if (w == null || now - w[0] > windowNanos) {
+          result[0] = w == null ? 0 : w[2]; // a new window: report what the last one held back
+          return new long[] {now, 1, 0};
+        }
+        if (w[1] < burst) {
+          w[1]++;
+          result[0] = 0;
+        } else {
+          w[2]++;
+          result[0] = -1;
+        }
+        return w;
+      });
+      return result[0];
+    }
+  }
+
+  /** The token of an Authorization header, Bearer or Jupyter's "token" scheme. */
+  private static Optional<String> bearer(String header) {
+    for (String scheme : new String[] {"Bearer ", "token "}) {
+      if (header.regionMatches(true, 0, scheme, 0, scheme.length())) {
+        return Optional.of(header.substring(scheme.length()).trim());
+      }
+    }
+    return Optional.empty();
+  }
+
   /** The bearer token: Authorization (Bearer or Jupyter's "token" scheme), or ?token= on the Jupyter API. */
   private static Optional<String> token(Context ctx) {
     String header = ctx.header("Authorization");
     if (header != null) {
-      for (String scheme : new String[] {"Bearer ", "token "}) {
-        if (header.regionMatches(true, 0, scheme, 0, scheme.length())) {
-          return Optional.of(header.substring(scheme.length()).trim());
-        }
-      }
-      return Optional.empty();
+      return bearer(header);
     }
     String local = localPath(ctx.path());
     if (local.startsWith("/api/kernels") || local.equals("/api/kernelspecs")) {

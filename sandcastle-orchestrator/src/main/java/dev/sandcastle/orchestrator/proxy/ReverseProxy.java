@@ -147,6 +147,15 @@ public final class ReverseProxy implements AutoCloseable {
    *     truncated response, never a seemingly complete one), and nothing is thrown.
    */
   public void forward(Context ctx, Upstream upstream, String path) {
+    forward(ctx, upstream, path, java.util.Map.of());
+  }
+
+  /**
+   * Like {@link #forward(Context, Upstream, String)}, with headers set (replacing the client's):
+   * the orchestrator states the authenticated identity ({@code X-User-Id}, {@code
+   * X-Terminal-Context-Id}) instead of passing on whatever the client sent.
+   */
+  public void forward(Context ctx, Upstream upstream, String path, java.util.Map<String, String> setHeaders) {
     HttpServletRequest req = ctx.req();
     URI target;
     try {
@@ -158,7 +167,7 @@ public final class ReverseProxy implements AutoCloseable {
     boolean hasBody = req.getContentLengthLong() > 0 || req.getHeader("Transfer-Encoding") != null;
     int retries = hasBody || !IDEMPOTENT.contains(method) ? 0 : backoff.size();
     for (int attempt = 0; ; attempt++) {
-      Exchange exchange = new Exchange(ctx, upstream, target, hasBody);
+      Exchange exchange = new Exchange(ctx, upstream, target, hasBody, setHeaders);
       Response response;
       try {
         response = exchange.start();
@@ -222,7 +231,7 @@ public final class ReverseProxy implements AutoCloseable {
     private Thread uploader;
     private volatile boolean clientFailed;
 
-    Exchange(Context ctx, Upstream upstream, URI target, boolean hasBody) {
+    Exchange(Context ctx, Upstream upstream, URI target, boolean hasBody, java.util.Map<String, String> setHeaders) {
       this.ctx = ctx;
       HttpServletRequest req = ctx.req();
       request = client.newRequest(target).method(req.getMethod())
@@ -236,6 +245,7 @@ public final class ReverseProxy implements AutoCloseable {
             }
           }
         }
+        setHeaders.forEach(headers::put);
         headers.put(HttpHeader.AUTHORIZATION, "Bearer " + upstream.apiKey());
         headers.put("X-Forwarded-For", Forwarding.forwardedFor(req.getHeader("X-Forwarded-For"), req.getRemoteAddr()));
         headers.put("X-Forwarded-Proto", req.getScheme());

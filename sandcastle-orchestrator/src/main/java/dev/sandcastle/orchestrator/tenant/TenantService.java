@@ -57,9 +57,15 @@ public final class TenantService implements AutoCloseable {
   private final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(
       Thread.ofPlatform().name("tenant-sweeper").daemon().factory());
   private final AtomicInteger sockets = new AtomicInteger();
+  private final int maxTenantsPerUser;
 
+  /**
+   * @param maxTenantsPerUser how many workspaces (policies times contexts) one user may have; one
+   *     more is refused with 429, so a user cannot provision without bound by inventing contexts
+   */
   public TenantService(TenantRepository repository, Policies policies, Backend backend, KeyRing keys, AuditLog audit,
-      MeterRegistry metrics, Clock clock) {
+      MeterRegistry metrics, Clock clock, int maxTenantsPerUser) {
+    this.maxTenantsPerUser = maxTenantsPerUser;
     this.repository = repository;
     this.policies = policies;
     this.backend = backend;
@@ -126,19 +132,35 @@ public final class TenantService implements AutoCloseable {
       }
     }
     Policy policy = policies.resolve(key.policyId());
-    entry = entries.computeIfAbsent(key, k -> new Entry(null));
-    entry.lock.lock();
-    try {
-      if (entry.instance == null) {
-        if (entry.tenant == null) {
-          entry.tenant = repository.find(key).orElseGet(() -> created(key, caller));
-        }
-        startLocked(entry, policy, caller);
+    while (true) {
+      if (!entries.containsKey(key)) {
+        checkQuota(key);
       }
-      entry.touch(clock.millis());
-      return entry.instance;
-    } finally {
-      entry.lock.unlock();
+      entry = entries.computeIfAbsent(key, k -> new Entry(null));
+      entry.lock.lock();
+      try {
+        if (entry.deleted) {
+          continue; // deleted while we waited for its lock: start over with a fresh tenant
+        }
+        if (entry.instance == null) {
+          if (entry.tenant == null) {
+            entry.tenant = repository.find(key).orElseGet(() -> created(key, caller));
+          }
+          startLocked(entry, policy, caller);
+        }
+        entry.touch(clock.millis());
+        return entry.instance;
+      } finally {
+        entry.lock.unlock();
+      }
+    }
+  }
+
+  private void checkQuota(TenantKey key) {
+    long owned = entries.keySet().stream().filter(k -> k.userId().equals(key.userId())).count();
+    if (owned >= maxTenantsPerUser) {
+      throw new dev.sandcastle.core.errors.QuotaExceeded("this user already has " + owned
+          + " workspaces (the limit); delete one or reuse a context (X-Terminal-Context-Id)");
     }
   }
 
@@ -149,6 +171,7 @@ public final class TenantService implements AutoCloseable {
   }
 
   private void startLocked(Entry entry, Policy policy, Caller caller) {
+    boolean failedBefore = entry.tenant.status() == TenantStatus.ERROR;
     Tenant tenant = entry.tenant.withStatus(TenantStatus.PROVISIONING, clock.instant());
     repository.update(tenant);
     entry.tenant = tenant;
@@ -176,7 +199,7 @@ public final class TenantService implements AutoCloseable {
     entry.tenant = tenant.withStatus(TenantStatus.RUNNING, clock.instant());
     repository.update(entry.tenant);
     entry.instance = instance;
-    audit.record(event("tenant_started", entry.tenant, caller)
+    audit.record(event(failedBefore ? "tenant_reprovisioned" : "tenant_started", entry.tenant, caller)
         .detail(Map.of("policy", policy.id(), "millis", (System.nanoTime() - started) / 1_000_000)).build());
   }
 
@@ -241,9 +264,11 @@ public final class TenantService implements AutoCloseable {
     entry.lock.lock();
     try {
       entry.instance = null;
+      entry.deleted = true; // a request waiting for this lock starts over instead of reviving it
       backend.destroy(entry.tenant);
       repository.delete(tenantId);
       entries.remove(entry.tenant.key(), entry);
+      sockets.addAndGet(-entry.sockets.getAndSet(0));
       audit.record(event("tenant_deleted", entry.tenant, caller).build());
     } finally {
       entry.lock.unlock();
@@ -302,6 +327,23 @@ public final class TenantService implements AutoCloseable {
     }
   }
 
+  /** A request of the tenant is being served: the tenant is busy until {@link #requestFinished}. */
+  public void requestStarted(TenantKey key) {
+    Entry entry = entries.get(key);
+    if (entry != null) {
+      entry.requests.incrementAndGet();
+    }
+  }
+
+  /** A request counted by {@link #requestStarted} is done; its end counts as an access. */
+  public void requestFinished(TenantKey key) {
+    Entry entry = entries.get(key);
+    if (entry != null) {
+      entry.requests.updateAndGet(n -> Math.max(0, n - 1));
+      entry.touch(clock.millis());
+    }
+  }
+
   public int activeSockets() {
     return sockets.get();
   }
@@ -326,7 +368,7 @@ public final class TenantService implements AutoCloseable {
       } catch (NotFound e) {
         policy = policies.maxima(); // its policy was deleted: the server's limits apply
       }
-      if (entry.instance != null && entry.sockets.get() == 0 && now - access > policy.idleTimeout().toMillis()
+      if (entry.instance != null && entry.idle() && now - access > policy.idleTimeout().toMillis()
           && entry.busy.compareAndSet(false, true)) {
         Thread.ofVirtual().name("idle-stop-" + tenant.number()).start(() -> stopIdle(entry));
       }
@@ -344,7 +386,7 @@ public final class TenantService implements AutoCloseable {
       entry.lock.lock();
       try {
         Policy policy = policies.resolve(entry.tenant.key().policyId());
-        if (entry.instance != null && entry.sockets.get() == 0 && clock.millis() - entry.lastAccess > policy.idleTimeout().toMillis()) {
+        if (entry.instance != null && entry.idle() && clock.millis() - entry.lastAccess > policy.idleTimeout().toMillis()) {
           log.info("tenant {} idle for {}: stopping its workspace", entry.tenant.id(), policy.idleTimeout());
           stopLocked(entry, Caller.SYSTEM, "idle_cleanup");
         }
@@ -432,6 +474,8 @@ public final class TenantService implements AutoCloseable {
     final ReentrantLock lock = new ReentrantLock();
     final AtomicInteger sockets = new AtomicInteger();
     final AtomicBoolean busy = new AtomicBoolean();
+    final AtomicInteger requests = new AtomicInteger();
+    volatile boolean deleted;
     volatile Tenant tenant;
     volatile Instance instance;
     volatile long lastAccess;
@@ -441,6 +485,11 @@ public final class TenantService implements AutoCloseable {
 
     Entry(Tenant tenant) {
       this.tenant = tenant;
+    }
+
+    /** No socket open and no request in flight: the idle timeout may stop it. */
+    boolean idle() {
+      return sockets.get() == 0 && requests.get() == 0;
     }
 
     void touch(long now) {

@@ -20,4 +20,12 @@ public interface Accounts {
    * @throws dev.sandcastle.core.errors.Unavailable if the account cannot be looked up or made now
    */
   Account accountFor(TenantKey key, long tenantNumber);
+
+  /**
+   * Whether one account (and its home) serves all of a user's tenants. Then resetting one tenant
+   * must not wipe a home another running tenant uses, and deleting one keeps the home.
+   */
+  default boolean sharedByUser() {
+    return false;
+  }
 }

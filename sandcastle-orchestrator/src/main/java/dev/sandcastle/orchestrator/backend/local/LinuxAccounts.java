@@ -140,6 +140,11 @@ public final class LinuxAccounts implements Accounts {
 
   /** The account of the tenant's user (see the class comment); blocks while one is made. */
   @Override
+  public boolean sharedByUser() {
+    return true; // one account per user id, whatever the policy or context
+  }
+
+  @Override
   public Account accountFor(TenantKey key, long tenantNumber) {
     String userId = key.userId();
     Account account = known.get(userId);

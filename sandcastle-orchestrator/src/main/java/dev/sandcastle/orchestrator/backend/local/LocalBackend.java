@@ -53,6 +53,7 @@ public final class LocalBackend implements Backend {
   private final Cgroups cgroups;
   private final String orchestratorId;
   private final Map<String, Workspace> workspaces = new ConcurrentHashMap<>();
+  private final Map<String, dev.sandcastle.orchestrator.tenant.TenantKey> keys = new ConcurrentHashMap<>();
 
   public LocalBackend(Settings settings, Accounts accounts, Cgroups cgroups) {
     this.settings = settings;
@@ -68,6 +69,7 @@ public final class LocalBackend implements Backend {
 
   @Override
   public Instance start(Tenant tenant, Policy policy) {
+    keys.put(tenant.id(), tenant.key());
     Workspace workspace = workspaces.computeIfAbsent(tenant.id(), id -> create(tenant, policy));
     return new Instance.Local(workspaceName(tenant), workspace);
   }
@@ -94,14 +96,65 @@ public final class LocalBackend implements Backend {
   @Override
   public void reset(Tenant tenant) {
     stop(tenant);
-    Path home = accounts.accountFor(tenant.key(), tenant.number()).home();
-    deleteTree(home);
+    Account account = accounts.accountFor(tenant.key(), tenant.number());
+    if (accounts.sharedByUser() && runningFor(tenant.key().userId())) {
+      throw new dev.sandcastle.core.errors.Conflict("another workspace of this user shares its home and is running; stop it first");
+    }
+    wipeContents(account);
     deleteTree(stateDir(tenant));
   }
 
   @Override
   public void destroy(Tenant tenant) {
-    reset(tenant);
+    stop(tenant);
+    if (!accounts.sharedByUser()) {
+      Account account = accounts.accountFor(tenant.key(), tenant.number());
+      wipeContents(account);
+      deleteTree(account.home()); // empty now, and ours to remove
+    }
+    deleteTree(stateDir(tenant)); // a shared home stays: it is the user's, not this tenant's
+    keys.remove(tenant.id());
+  }
+
+  private boolean runningFor(String userId) {
+    return keys.entrySet().stream().anyMatch(e -> e.getValue().userId().equals(userId) && workspaces.containsKey(e.getKey()));
+  }
+
+  /**
+   * Empties a home with the owner's rights, not the server's: {@code rm} runs as the account, so a
+   * symbolic link swapped in by one of its processes can only lead it to what the account itself
+   * may delete. (As the server's own user, when it is not root, the home is the server's anyway.)
+   */
+  private static void wipeContents(Account account) {
+    if (!Files.isDirectory(account.home(), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    if (Sandbox.currentUid() != 0) {
+      try (var children = Files.list(account.home())) {
+        children.forEach(LocalBackend::deleteTree);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot empty a workspace home", e);
+      }
+      return;
+    }
+    java.util.List<String> command = java.util.List.of("setpriv", "--reuid=" + account.uid(), "--regid=" + account.gid(),
+        "--clear-groups", "--inh-caps=-all", "--", "find", account.home().toString(), "-mindepth", "1", "-maxdepth", "1",
+        "-exec", "rm", "-rf", "--one-file-system", "--", "{}", "+");
+    try {
+      Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      if (!process.waitFor(5, java.util.concurrent.TimeUnit.MINUTES)) {
+        process.destroyForcibly();
+        throw new dev.sandcastle.core.errors.Unavailable("emptying the workspace took too long");
+      }
+      if (process.exitValue() != 0) {
+        throw new dev.sandcastle.core.errors.Unavailable("the workspace home could not be emptied completely");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot run setpriv to empty a workspace home", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new dev.sandcastle.core.errors.Unavailable("interrupted while emptying a workspace home");
+    }
   }
 
   @Override
@@ -133,7 +186,10 @@ public final class LocalBackend implements Backend {
     return settings.dataDir().resolve("state").resolve("t" + tenant.number());
   }
 
-  /** Deletes a directory tree without following symbolic links (a workspace may plant them). */
+  /**
+   * Deletes a server-owned directory tree (a state directory; workspaces cannot write there)
+   * without following symbolic links.
+   */
   static void deleteTree(Path root) {
     if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
       return;
