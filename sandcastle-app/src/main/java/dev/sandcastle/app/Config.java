@@ -44,7 +44,7 @@ record Config(
   record Orchestration(
       String backend, boolean multiUser, Path multiUserHomes, Optional<java.net.URI> staticUrl, String staticKey, String databaseUrl,
       String databaseUser, String databasePassword, Optional<String> webuiSecret, Optional<java.net.URI> jwksUrl,
-      java.util.Set<String> jwtAlgorithms, Optional<java.net.URI> openWebuiUrl, Duration idleTimeout, int maxTenantsPerUser, Duration sweepInterval,
+      java.util.Set<String> jwtAlgorithms, Optional<java.net.URI> openWebuiUrl, Duration idleTimeout, int maxTenantsPerUser, int warmPool, Duration sweepInterval,
       long storageBytes, int tenantUidBase, java.util.Set<String> allowedImages, Optional<java.net.URI> siemUrl, String siemSecret,
       Optional<String> masterKey, Optional<String> previousMasterKeys) {
     @Override
@@ -176,6 +176,7 @@ record Config(
         Optional.of(v.get(Setting.WEBUI_SECRET_KEY)).filter(x -> !x.isBlank()), url(v, Setting.JWKS_URL),
         java.util.Set.copyOf(algorithms), url(v, Setting.OPEN_WEBUI_URL),
         Duration.ofSeconds(integer(v, Setting.IDLE_TIMEOUT, 1, 30 * 86_400)), integer(v, Setting.MAX_TENANTS_PER_USER, 1, 100_000),
+        integer(v, Setting.WARM_POOL, 0, 64),
         Duration.ofSeconds(integer(v, Setting.SWEEP_INTERVAL, 1, 3600)), storage,
         integer(v, Setting.TENANT_UID_BASE, 65_536, 1_000_000_000), java.util.Set.copyOf(images), siem, v.get(Setting.SIEM_SECRET),
         Optional.ofNullable(env.get("SANDCASTLE_MASTER_KEY")).filter(x -> !x.isBlank()),

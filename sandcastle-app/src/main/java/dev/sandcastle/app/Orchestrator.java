@@ -105,6 +105,9 @@ final class Orchestrator implements AutoCloseable {
 
     Backend backend = backend(config, multiUser);
     resources.push(backend);
+    if (backend instanceof LocalBackend local) {
+      local.keepWarm(policies.resolve(dev.sandcastle.orchestrator.tenant.TenantKey.DEFAULT_POLICY), o.warmPool());
+    }
     TenantService tenants = new TenantService(new TenantRepository(database), policies, backend, keys, audit, metrics, Clock.systemUTC(),
         o.maxTenantsPerUser());
     resources.push(tenants);

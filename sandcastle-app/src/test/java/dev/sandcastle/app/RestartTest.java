@@ -59,6 +59,17 @@ class RestartTest {
     // The workspace's processes are gone with the server.
     assertThat(ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains("sleep 700")).count()).isZero();
 
+    // A crashed run may have given out a spare sandbox's home that the database never recorded:
+    // whatever is in the homes above the recorded slots must not reach a new tenant.
+    try (var homes = Files.list(data.resolve("homes"))) {
+      for (Path home : homes.toList()) {
+        Files.writeString(home.resolve("planted-by-a-previous-run"), "secret");
+      }
+    }
+    int highest = Files.list(data.resolve("homes")).mapToInt(h -> Integer.parseInt(h.getFileName().toString().substring(1))).max().orElseThrow();
+    Files.createDirectories(data.resolve("homes/t" + (highest + 1)));
+    Files.writeString(data.resolve("homes/t" + (highest + 1) + "/planted-by-a-previous-run"), "secret");
+
     try (Orchestrator second = start(data, more)) {
       JsonNode tenants = client(second).get("/api/v1/tenants").json();
       assertThat(tenants.size()).isEqualTo(1);
@@ -68,6 +79,8 @@ class RestartTest {
       assertThat(Files.readString(data.resolve("master.key"))).isEqualTo(masterKey);
       Http ivan = client(second).with("X-User-Id", "ivan");
       assertThat(output(ivan.run("cat file.txt"))).isEqualTo("persisted\n");
+      Http newcomer = client(second).with("X-User-Id", "newcomer");
+      assertThat(output(newcomer.run("ls -A ~"))).isEmpty();
     }
   }
 

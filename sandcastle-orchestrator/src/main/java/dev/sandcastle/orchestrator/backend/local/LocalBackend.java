@@ -23,6 +23,7 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -34,11 +35,13 @@ import org.slf4j.LoggerFactory;
  * own unprivileged uid from {@link Accounts}. Homes stay on disk when a workspace stops; a
  * started workspace starts its sandbox lazily, on its first command.
  *
- * <p>Everything it creates is named after the orchestrator's id (a hash of the data directory)
- * and the tenant's number: the cgroup {@code ws-<oid>-<n>-...}, the state directory
- * {@code state/<n>}. So {@link #reconcile} can reap what a crashed run left (its sandboxes die
- * with the JVM, but a process that left the sandbox's process tree in {@code --sandbox none}
- * mode would not) without touching another server's workspaces on the same host.
+ * <p>Each tenant gets a slot when it first starts, recorded as its instance id ({@code s<n>}):
+ * the slot names its uid, home ({@code homes/t<n>}), state directory ({@code state/t<n>}) and
+ * cgroup ({@code ws-<oid>-<n>-...}, {@code oid} a hash of the data directory). A few sandboxes
+ * can be kept started ahead on fresh slots ({@link #keepWarm}), so a new tenant's first command
+ * does not wait for a sandbox to start. {@link #reconcile} reaps what a crashed run left (its
+ * sandboxes die with the JVM, but a process that left the sandbox's process tree in {@code
+ * --sandbox none} mode would not) without touching another server's workspaces on the same host.
  */
 public final class LocalBackend implements Backend {
   private static final Logger log = LoggerFactory.getLogger(LocalBackend.class);
@@ -54,6 +57,14 @@ public final class LocalBackend implements Backend {
   private final String orchestratorId;
   private final Map<String, Workspace> workspaces = new ConcurrentHashMap<>();
   private final Map<String, dev.sandcastle.orchestrator.tenant.TenantKey> keys = new ConcurrentHashMap<>();
+  private final Map<String, Long> slots = new ConcurrentHashMap<>();
+  private final java.util.concurrent.ConcurrentLinkedDeque<Spare> spares = new java.util.concurrent.ConcurrentLinkedDeque<>();
+  private final java.util.concurrent.atomic.AtomicLong nextSlot = new java.util.concurrent.atomic.AtomicLong(1);
+  private final java.util.concurrent.atomic.AtomicBoolean refilling = new java.util.concurrent.atomic.AtomicBoolean();
+  private volatile Policy sparePolicy;
+  private volatile int poolSize;
+  private volatile boolean reconciled;
+  private volatile boolean closed;
 
   public LocalBackend(Settings settings, Accounts accounts, Cgroups cgroups) {
     this.settings = settings;
@@ -67,26 +78,121 @@ public final class LocalBackend implements Backend {
     return "local";
   }
 
+  /**
+   * Keeps {@code count} sandboxes started ahead of demand for new tenants under {@code policy}: a
+   * new tenant takes one (its first command then costs a spawn, not a sandbox start) and the pool
+   * refills in the background. A spare is an empty home with a uid of its own that no tenant has
+   * had; only a tenant of that very policy (the network and limits are fixed when a sandbox
+   * starts) gets one. Call before the tenant service starts; filling begins after reconciling.
+   */
+  public void keepWarm(Policy policy, int count) {
+    if (accounts.sharedByUser()) {
+      return; // one account per user: a spare cannot be made before the user is known
+    }
+    this.sparePolicy = policy;
+    this.poolSize = Math.max(0, count);
+  }
+
   @Override
   public Instance start(Tenant tenant, Policy policy) {
     keys.put(tenant.id(), tenant.key());
-    Workspace workspace = workspaces.computeIfAbsent(tenant.id(), id -> create(tenant, policy));
-    return new Instance.Local(workspaceName(tenant), workspace);
+    Workspace running = workspaces.get(tenant.id());
+    if (running != null) {
+      return new Instance.Local(slotId(slots.get(tenant.id())), running);
+    }
+    Optional<Long> known = slotOf(tenant);
+    long slot;
+    Workspace workspace;
+    Spare spare = known.isEmpty() && policy.equals(sparePolicy) ? spares.poll() : null;
+    if (known.isPresent()) {
+      slot = known.get(); // a stopped tenant resumes in its own home, as its own uid
+      workspace = create(tenant.key(), slot, policy);
+    } else if (spare != null) {
+      slot = spare.slot();
+      workspace = spare.workspace();
+    } else {
+      slot = newSlot(tenant.key());
+      workspace = create(tenant.key(), slot, policy);
+    }
+    if (spare != null || (known.isEmpty() && poolSize > 0)) {
+      refill();
+    }
+    slots.put(tenant.id(), slot);
+    workspaces.put(tenant.id(), workspace);
+    return new Instance.Local(slotId(slot), workspace);
   }
 
-  private Workspace create(Tenant tenant, Policy policy) {
-    Account account = accounts.accountFor(tenant.key(), tenant.number());
+  private record Spare(long slot, Workspace workspace) {}
+
+  /** A slot no tenant ever had, with its home emptied in case a crashed run left one there. */
+  private long newSlot(dev.sandcastle.orchestrator.tenant.TenantKey key) {
+    long slot = nextSlot.getAndIncrement();
+    Account account = accounts.accountFor(key, slot);
+    wipeContents(account);
+    return slot;
+  }
+
+  private void refill() {
+    if (poolSize == 0 || !reconciled || !refilling.compareAndSet(false, true)) {
+      return;
+    }
+    Thread.ofVirtual().name("warm-pool").start(() -> {
+      try {
+        while (spares.size() < poolSize && !closed) {
+          dev.sandcastle.orchestrator.tenant.TenantKey nobody = new dev.sandcastle.orchestrator.tenant.TenantKey("spare", null, null);
+          long slot = newSlot(nobody);
+          Workspace workspace = create(nobody, slot, sparePolicy);
+          try {
+            workspace.supervisor(); // the point of a spare: its sandbox is already running
+          } catch (RuntimeException e) {
+            workspace.close();
+            log.warn("could not start a spare workspace: {}", e.toString());
+            return;
+          }
+          spares.add(new Spare(slot, workspace));
+          if (closed) {
+            closeSpares();
+          }
+        }
+      } finally {
+        refilling.set(false);
+      }
+    });
+  }
+
+  private void closeSpares() {
+    for (Spare spare; (spare = spares.poll()) != null; ) {
+      spare.workspace().close();
+    }
+  }
+
+  private static String slotId(long slot) {
+    return "s" + slot;
+  }
+
+  /** The slot (uid, home, cgroup and state directory) a tenant was given when it first started. */
+  private static Optional<Long> slotOf(Tenant tenant) {
+    String id = tenant.instanceId();
+    if (id.length() > 1 && id.charAt(0) == 's' && id.substring(1).chars().allMatch(Character::isDigit)) {
+      return Optional.of(Long.parseLong(id.substring(1)));
+    }
+    return Optional.empty();
+  }
+
+  private Workspace create(dev.sandcastle.orchestrator.tenant.TenantKey key, long slot, Policy policy) {
+    Account account = accounts.accountFor(key, slot);
     boolean root = Sandbox.currentUid() == 0;
     SandboxPolicy sandbox = new SandboxPolicy(settings.mechanism(),
         policy.network().equals("host") ? SandboxPolicy.Network.HOST : SandboxPolicy.Network.NONE,
         new Limits(policy.memoryBytes(), policy.pids(), policy.cpus()));
-    return new Workspace(new WorkspaceSettings(workspaceName(tenant), account.home(), stateDir(tenant), sandbox,
+    return new Workspace(new WorkspaceSettings(orchestratorId + "-" + slot, account.home(), stateDir(slot), sandbox,
         root ? account.uid() : -1, root ? account.gid() : -1, settings.exec(), settings.files(), settings.kernels(),
         settings.terminals()), cgroups);
   }
 
   @Override
   public void stop(Tenant tenant) {
+    slots.remove(tenant.id());
     Workspace workspace = workspaces.remove(tenant.id());
     if (workspace != null) {
       workspace.close();
@@ -96,23 +202,32 @@ public final class LocalBackend implements Backend {
   @Override
   public void reset(Tenant tenant) {
     stop(tenant);
-    Account account = accounts.accountFor(tenant.key(), tenant.number());
+    Optional<Long> slot = slotOf(tenant);
+    if (slot.isEmpty()) {
+      return; // never started: nothing to wipe
+    }
+    Account account = accounts.accountFor(tenant.key(), slot.get());
     if (accounts.sharedByUser() && runningFor(tenant.key().userId())) {
       throw new dev.sandcastle.core.errors.Conflict("another workspace of this user shares its home and is running; stop it first");
     }
     wipeContents(account);
-    deleteTree(stateDir(tenant));
+    deleteTree(stateDir(slot.get()));
   }
 
   @Override
   public void destroy(Tenant tenant) {
     stop(tenant);
+    Optional<Long> slot = slotOf(tenant);
+    if (slot.isEmpty()) {
+      keys.remove(tenant.id());
+      return; // never started: nothing on disk
+    }
     if (!accounts.sharedByUser()) {
-      Account account = accounts.accountFor(tenant.key(), tenant.number());
+      Account account = accounts.accountFor(tenant.key(), slot.get());
       wipeContents(account);
       deleteTree(account.home()); // empty now, and ours to remove
     }
-    deleteTree(stateDir(tenant)); // a shared home stays: it is the user's, not this tenant's
+    deleteTree(stateDir(slot.get())); // a shared home stays: it is the user's, not this tenant's
     keys.remove(tenant.id());
   }
 
@@ -164,6 +279,10 @@ public final class LocalBackend implements Backend {
       log.info("reaping leftover workspace group {}", group);
       cgroups.reap(group);
     }
+    long highest = known.values().stream().map(LocalBackend::slotOf).flatMap(Optional::stream).mapToLong(Long::longValue).max().orElse(0);
+    nextSlot.set(highest + 1); // slots above every tenant's: a crashed run's spares are emptied before reuse
+    reconciled = true;
+    refill();
     return new HashMap<>();
   }
 
@@ -174,16 +293,14 @@ public final class LocalBackend implements Backend {
 
   @Override
   public void close() {
+    closed = true;
+    closeSpares();
     workspaces.values().parallelStream().forEach(Workspace::close);
     workspaces.clear();
   }
 
-  private String workspaceName(Tenant tenant) {
-    return orchestratorId + "-" + tenant.number();
-  }
-
-  private Path stateDir(Tenant tenant) {
-    return settings.dataDir().resolve("state").resolve("t" + tenant.number());
+  private Path stateDir(long slot) {
+    return settings.dataDir().resolve("state").resolve("t" + slot);
   }
 
   /**

@@ -5,8 +5,8 @@ import java.nio.file.Path;
 
 /**
  * The orchestrator's accounts: no entry in /etc/passwd, just a uid of its own per tenant,
- * {@code base + tenant number} (the database never reuses a number, so never a uid), and a home
- * under the data directory. The sandbox shows the uid under the name {@code user}.
+ * {@code base + slot} (the local backend gives every tenant a slot of its own), and a home under
+ * the data directory. The sandbox shows the uid under the name {@code user}.
  */
 public final class UidRange implements Accounts {
   private final int base;
@@ -25,11 +25,11 @@ public final class UidRange implements Accounts {
   }
 
   @Override
-  public Account accountFor(TenantKey key, long tenantNumber) {
-    long uid = base + tenantNumber;
-    if (tenantNumber <= 0 || uid > Integer.MAX_VALUE - 1) {
-      throw new IllegalStateException("tenant number " + tenantNumber + " is outside the uid range");
+  public Account accountFor(TenantKey key, long slot) {
+    long uid = base + slot;
+    if (slot <= 0 || uid > Integer.MAX_VALUE - 1) {
+      throw new IllegalStateException("slot " + slot + " is outside the uid range");
     }
-    return new Account("user", (int) uid, (int) uid, homes.resolve("t" + tenantNumber));
+    return new Account("user", (int) uid, (int) uid, homes.resolve("t" + slot));
   }
 }
