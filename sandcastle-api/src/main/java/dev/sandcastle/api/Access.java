@@ -41,6 +41,6 @@ public interface Access {
   /** Paths anyone may call, relative to a tenant prefix. */
   static boolean isPublic(String path) {
     String local = Router.localPath(path);
-    return local.equals("/health") || local.equals("/api/config") || local.equals("/openapi.json");
+    return local.equals("/health") || local.equals("/api/config") || local.equals("/openapi.json") || local.equals("/openapi.full.json");
   }
 }

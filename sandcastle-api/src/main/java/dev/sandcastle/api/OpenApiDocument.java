@@ -68,6 +68,28 @@ public final class OpenApiDocument {
     return toolsJson;
   }
 
+  /**
+   * This document with the tags and paths of another added (the orchestrator's admin API). Its
+   * operations belong in the full document only, so they must be marked as no tools.
+   */
+  public OpenApiDocument with(String extraJson) {
+    JsonMapper mapper = JsonMapper.shared();
+    ObjectNode full = (ObjectNode) mapper.readTree(fullJson);
+    JsonNode extra = mapper.readTree(extraJson);
+    extra.path("paths").forEachEntry((path, item) -> {
+      item.forEachEntry((method, operation) -> {
+        if (isTool(operation)) {
+          throw new IllegalArgumentException("an added operation must be marked " + TOOL_FLAG + ": false: " + method + " " + path);
+        }
+      });
+      ((ObjectNode) full.get("paths")).set(path, item);
+    });
+    if (full.get("tags") instanceof ArrayNode tags) {
+      extra.path("tags").forEach(tags::add);
+    }
+    return new OpenApiDocument(mapper.writeValueAsString(full));
+  }
+
   /** Method and path template of every operation of the full document. */
   public Set<Route> routes() {
     return routes;

@@ -39,11 +39,17 @@ public final class WorkspaceApi {
 
   private final Workspaces workspaces;
   private final ApiSettings settings;
-  private final OpenApiDocument openApi = OpenApiDocument.load();
+  private final OpenApiDocument openApi;
 
   public WorkspaceApi(Workspaces workspaces, ApiSettings settings) {
+    this(workspaces, settings, OpenApiDocument.load());
+  }
+
+  /** @param openApi the document to serve (the orchestrator adds its admin API to the full one) */
+  public WorkspaceApi(Workspaces workspaces, ApiSettings settings, OpenApiDocument openApi) {
     this.workspaces = workspaces;
     this.settings = settings;
+    this.openApi = openApi;
   }
 
   /** A Javalin server with the whole workspace API, not yet started. */

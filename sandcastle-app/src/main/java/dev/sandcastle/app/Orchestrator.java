@@ -1,6 +1,7 @@
 package dev.sandcastle.app;
 
 import dev.sandcastle.api.ApiSettings;
+import dev.sandcastle.api.OpenApiDocument;
 import dev.sandcastle.api.WorkspaceApi;
 import dev.sandcastle.core.sandbox.Cgroups;
 import dev.sandcastle.orchestrator.admin.AdminApi;
@@ -132,7 +133,7 @@ final class Orchestrator implements AutoCloseable {
     }
     ApiSettings api = new ApiSettings(access, config.maxRequestBytes(), config.maxUploadBytes(), uploads, ApiSettings.TENANT_PREFIXES);
     Javalin app;
-    WorkspaceApi workspaces = new WorkspaceApi(access, api);
+    WorkspaceApi workspaces = new WorkspaceApi(access, api, OpenApiDocument.load().with(AdminApi.openApi()));
     if (backend instanceof LocalBackend) {
       app = WorkspaceApi.server(config.host(), config.port(), api, routes -> {
         admin.register(routes);

@@ -74,7 +74,13 @@ final class Server implements AutoCloseable {
       Files.createDirectories(dataDir);
       var channel = java.nio.channels.FileChannel.open(dataDir.resolve(".lock"),
           java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
-      if (channel.tryLock() == null) {
+      java.nio.channels.FileLock held;
+      try {
+        held = channel.tryLock();
+      } catch (java.nio.channels.OverlappingFileLockException e) {
+        held = null; // this very process holds it
+      }
+      if (held == null) {
         channel.close();
         throw new Config.Invalid("another Sandcastle server is using the data directory " + dataDir);
       }

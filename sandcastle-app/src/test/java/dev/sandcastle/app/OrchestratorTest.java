@@ -84,6 +84,23 @@ class OrchestratorTest {
   }
 
   @Test
+  void theAdminApiIsDocumentedInTheFullDocumentAndNeverOfferedAsATool() {
+    JsonNode full = admin.get("/openapi.full.json").json();
+    String[][] routes = {{"get", "/api/v1/status"}, {"get", "/api/v1/terminals"}, {"post", "/api/v1/terminals/stop"},
+        {"post", "/api/v1/terminals/refresh"}, {"get", "/api/v1/tenants"}, {"post", "/api/v1/tenants"},
+        {"get", "/api/v1/tenants/{id}"}, {"delete", "/api/v1/tenants/{id}"}, {"post", "/api/v1/tenants/{id}/start"},
+        {"post", "/api/v1/tenants/{id}/stop"}, {"post", "/api/v1/tenants/{id}/reset"}, {"get", "/api/v1/policies"},
+        {"post", "/api/v1/policies"}, {"get", "/api/v1/policies/{id}"}, {"put", "/api/v1/policies/{id}"},
+        {"delete", "/api/v1/policies/{id}"}, {"get", "/api/v1/audit-logs"}, {"get", "/metrics"}};
+    for (String[] route : routes) {
+      JsonNode operation = full.path("paths").path(route[1]).path(route[0]);
+      assertThat(operation.path("tags").get(0).asString()).as(route[0] + " " + route[1]).isEqualTo("admin");
+    }
+    String tools = anonymous.get("/openapi.json").text();
+    assertThat(tools).doesNotContain("/api/v1/").contains("/execute");
+  }
+
+  @Test
   void twoUsersCannotSeeEachOthersFilesProcessesOrTmp() {
     Http carol = user("carol");
     Http dave = user("dave");

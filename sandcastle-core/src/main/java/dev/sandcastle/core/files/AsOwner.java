@@ -17,9 +17,9 @@ import java.util.function.Supplier;
  * create belongs to the owner without a chown.
  *
  * <p>Threads are made on demand, up to {@code threads} (so a slow upload or download does not hold
- * up the rest), and end after a minute without work. Each takes the owner's identity before its
- * first operation and runs nothing if that fails: the operation fails instead, never falling back
- * to root. The constructor runs one such start, so an owner the kernel refuses fails at once.
+ * up the rest), and end after a minute without work. Each takes the owner's identity for each
+ * operation and gives the server's back after it (so no thread it may spawn inherits the owner's),
+ * and runs nothing if taking it fails: the operation fails instead, never falling back to root. The constructor runs one such start, so an owner the kernel refuses fails at once.
  *
  * <p>{@link #call} blocks the caller (typically a virtual thread) until the operation ends. An
  * operation that calls {@link #call} again from one of these threads runs in place. If the caller
@@ -65,8 +65,17 @@ final class AsOwner implements Rights {
     Future<T> result;
     try {
       result = pool.submit(() -> {
-        ((OwnerThread) Thread.currentThread()).takeIdentity();
-        return operation.get();
+        OwnerThread thread = (OwnerThread) Thread.currentThread();
+        thread.takeIdentity();
+        try {
+          return operation.get();
+        } finally {
+          // Back to the server's identity before the result is handed over: completing the future
+          // wakes the caller, and the JDK may create a thread (a virtual-thread carrier, say) from
+          // this one right then. A new thread inherits its creator's credentials, so a carrier
+          // made here would run every virtual thread scheduled on it as the workspace owner.
+          thread.dropIdentity();
+        }
       });
     } catch (RejectedExecutionException e) {
       throw new Unavailable("The workspace's file operations are shut down", e);
@@ -102,7 +111,7 @@ final class AsOwner implements Rights {
 
   private static final class OwnerThread extends Thread {
     private final AsOwner rights;
-    private boolean identified; // touched by this thread only
+    private ThreadCredentials.Identity server; // the identity it started with; touched by this thread only
 
     OwnerThread(AsOwner rights, Runnable task, String name) {
       super(task, name);
@@ -111,10 +120,14 @@ final class AsOwner implements Rights {
     }
 
     void takeIdentity() {
-      if (!identified) {
-        ThreadCredentials.become(rights.owner.uid(), rights.owner.gid());
-        identified = true;
+      if (server == null) {
+        server = ThreadCredentials.current();
       }
+      ThreadCredentials.become(rights.owner.uid(), rights.owner.gid());
+    }
+
+    void dropIdentity() {
+      ThreadCredentials.restore(server);
     }
   }
 }

@@ -96,6 +96,39 @@ final class ThreadCredentials {
     }
   }
 
+  /**
+   * Gives the calling thread back an identity read earlier with {@link #current} (the server's):
+   * the file-system uid first, which restores the file capabilities, then the gid and groups.
+   *
+   * @throws IllegalStateException if a call fails; the thread must then not run anything else
+   */
+  static void restore(Identity previous) {
+    Calls calls = Native.calls();
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment state = arena.allocate(Native.STATE);
+      long ignoredUid = (long) Native.SYSCALL.invokeExact(state, calls.setfsuid(), (long) previous.fsuid());
+      long ignoredGid = (long) Native.SYSCALL.invokeExact(state, calls.setfsgid(), (long) previous.fsgid());
+      assert ignoredUid >= 0 && ignoredGid >= 0;
+      MemorySegment groups = arena.allocate(JAVA_INT, Math.max(1, previous.groups().length));
+      for (int i = 0; i < previous.groups().length; i++) {
+        groups.setAtIndex(JAVA_INT, i, previous.groups()[i]);
+      }
+      long result = (long) Native.SYSCALL_POINTER.invokeExact(state, calls.setgroups(), (long) previous.groups().length, groups);
+      if (result != 0) {
+        throw new IllegalStateException("setgroups failed while restoring this thread (errno " + (int) Native.ERRNO.get(state, 0L) + ")");
+      }
+      int fsuid = (int) (long) Native.SYSCALL.invokeExact(state, calls.setfsuid(), QUERY);
+      int fsgid = (int) (long) Native.SYSCALL.invokeExact(state, calls.setfsgid(), QUERY);
+      if (fsuid != previous.fsuid() || fsgid != previous.fsgid()) {
+        throw new IllegalStateException("could not give this thread back its identity (fsuid " + fsuid + ", fsgid " + fsgid + ")");
+      }
+    } catch (IllegalStateException e) {
+      throw e;
+    } catch (Throwable e) {
+      throw unavailable(e);
+    }
+  }
+
   /** Reads the calling thread's file-system identity (from the kernel, not from a cache). */
   static Identity current() {
     Calls calls = Native.calls();

@@ -90,6 +90,45 @@ class OwnerRightsTest {
   }
 
   @Test
+  void betweenOperationsTheFileThreadsHoldTheServersIdentity() throws Exception {
+    // A thread inherits its creator's credentials: if a file thread kept the owner's identity
+    // while it hands a result over, a carrier thread the JDK starts right then would run virtual
+    // threads as the owner. Between operations every file thread must be the server again.
+    for (int i = 0; i < 50; i++) {
+      files.write("note-" + i + ".txt", "", "x");
+    }
+    java.util.List<String> owners = new java.util.ArrayList<>();
+    try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+      for (Path task : tasks.toList()) {
+        try {
+          String comm = Files.readString(task.resolve("comm")).trim();
+          String uidLine = Files.readAllLines(task.resolve("status")).stream().filter(l -> l.startsWith("Uid:")).findFirst().orElse("");
+          String fsuid = uidLine.trim().split("\\s+")[4];
+          if (!fsuid.equals("0")) {
+            owners.add(comm + " fsuid " + fsuid);
+          }
+        } catch (IOException | ArrayIndexOutOfBoundsException e) {
+          // the thread ended meanwhile
+        }
+      }
+    }
+    assertThat(owners).as("threads of this JVM with another file-system uid").isEmpty();
+    // and a virtual thread started now can still do what root can
+    Thread probe = Thread.ofVirtual().start(() -> {
+      try {
+        Path dir = Files.createTempDirectory("probe");
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+        Files.writeString(dir.resolve("x"), "ok");
+        Files.delete(dir.resolve("x"));
+        Files.delete(dir);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+    probe.join();
+  }
+
+  @Test
   void aFileTheOwnerCannotReadCannotBeReadThroughTheWorkspace() throws IOException {
     rootsSecret();
 

@@ -49,6 +49,18 @@ public final class AdminApi {
     this.callers = callers;
   }
 
+  /** The OpenAPI paths of these routes (tag {@code admin}, never tools), for the full document. */
+  public static String openApi() {
+    try (var in = AdminApi.class.getResourceAsStream("admin-openapi.json")) {
+      if (in == null) {
+        throw new IllegalStateException("resource missing: admin-openapi.json");
+      }
+      return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   public void register(RoutesConfig r) {
     io.javalin.http.Handler guard = ctx -> {
       if (!isAdmin.test(ctx)) {

@@ -126,10 +126,19 @@ public final class LocalBackend implements Backend {
 
   /** A slot no tenant ever had, with its home emptied in case a crashed run left one there. */
   private long newSlot(dev.sandcastle.orchestrator.tenant.TenantKey key) {
-    long slot = nextSlot.getAndIncrement();
-    Account account = accounts.accountFor(key, slot);
-    wipeContents(account);
-    return slot;
+    for (int attempt = 0; ; attempt++) {
+      long slot = nextSlot.getAndIncrement();
+      try {
+        wipeContents(accounts.accountFor(key, slot));
+        return slot;
+      } catch (RuntimeException e) {
+        // Left by something else (not its uid's to delete): skip the slot rather than hand it on.
+        log.warn("skipping workspace slot {}: its home could not be emptied ({})", slot, e.getMessage());
+        if (attempt >= 8) {
+          throw e;
+        }
+      }
+    }
   }
 
   private void refill() {
@@ -138,26 +147,32 @@ public final class LocalBackend implements Backend {
     }
     Thread.ofVirtual().name("warm-pool").start(() -> {
       try {
-        while (spares.size() < poolSize && !closed) {
-          dev.sandcastle.orchestrator.tenant.TenantKey nobody = new dev.sandcastle.orchestrator.tenant.TenantKey("spare", null, null);
-          long slot = newSlot(nobody);
-          Workspace workspace = create(nobody, slot, sparePolicy);
-          try {
-            workspace.supervisor(); // the point of a spare: its sandbox is already running
-          } catch (RuntimeException e) {
-            workspace.close();
-            log.warn("could not start a spare workspace: {}", e.toString());
-            return;
-          }
-          spares.add(new Spare(slot, workspace));
-          if (closed) {
-            closeSpares();
-          }
-        }
+        fill();
+      } catch (RuntimeException e) {
+        log.warn("the warm pool could not be filled: {}", e.toString());
       } finally {
         refilling.set(false);
       }
     });
+  }
+
+  private void fill() {
+    dev.sandcastle.orchestrator.tenant.TenantKey nobody = new dev.sandcastle.orchestrator.tenant.TenantKey("spare", null, null);
+    while (spares.size() < poolSize && !closed) {
+      long slot = newSlot(nobody);
+      Workspace workspace = create(nobody, slot, sparePolicy);
+      try {
+        workspace.supervisor(); // the point of a spare: its sandbox is already running
+      } catch (RuntimeException e) {
+        workspace.close();
+        log.warn("could not start a spare workspace: {}", e.toString());
+        return;
+      }
+      spares.add(new Spare(slot, workspace));
+      if (closed) {
+        closeSpares();
+      }
+    }
   }
 
   private void closeSpares() {
