@@ -12,10 +12,10 @@ import java.util.Objects;
  *
  * <p>MIME bundles ({@code data} of {@link Display} and {@link Result}) map a MIME type to its
  * value: text for {@code text/plain}, {@code text/html}, {@code text/markdown}, {@code
- * image/svg+xml} (the SVG source), base64 text for {@code image/png} and {@code image/jpeg}, and
- * the JSON value itself for {@code application/json} (plain Java objects: {@code Map}, {@code
- * List}, {@code String}, {@code Number}, {@code Boolean}). Entries with a null value are dropped.
- * Bundles are immutable and keep the order the engine gave.
+ * image/svg+xml} (the SVG source); base64 text without line breaks for {@code image/png} and
+ * {@code image/jpeg}; the JSON value itself for {@code application/json} (plain Java objects:
+ * {@code Map}, {@code List}, {@code String}, {@code Number}, {@code Boolean}). Entries with a null
+ * value are dropped. Bundles are immutable and keep the order the engine gave.
  */
 public sealed interface CodeOutput {
 
