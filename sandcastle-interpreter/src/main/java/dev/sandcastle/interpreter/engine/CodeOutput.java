@@ -82,11 +82,18 @@ public sealed interface CodeOutput {
      * when there is no traceback.
      */
     public String text() {
-      String text = traceback.isEmpty()
-          ? (value.isEmpty() ? name : name + ": " + value)
-          : String.join("\n", traceback);
-      text = Ansi.strip(text);
-      return text.endsWith("\n") ? text : text + "\n";
+      StringBuilder text = new StringBuilder();
+      if (traceback.isEmpty()) {
+        text.append(value.isEmpty() ? name : name + ": " + value);
+      }
+      for (String line : traceback) { // IPython's lines have no line break at the end, Python's own do
+        if (!text.isEmpty() && text.charAt(text.length() - 1) != '\n') {
+          text.append('\n');
+        }
+        text.append(line);
+      }
+      String plain = Ansi.strip(text.toString());
+      return plain.endsWith("\n") ? plain : plain + "\n";
     }
   }
 

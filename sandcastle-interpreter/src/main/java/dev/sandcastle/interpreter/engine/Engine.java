@@ -12,8 +12,8 @@ import java.util.function.Consumer;
  * between chats.
  *
  * <p>Threads: every method may be called from any thread, concurrently; runs are blocking (call
- * them on virtual threads). Runs of the same chat take turns; runs of different chats do not wait
- * for each other.
+ * them on virtual threads). Runs of different chats do not wait for each other; runs of one chat
+ * take turns (the workspace and Jupyter engines; a Pyodide page schedules its own runs).
  *
  * <p>Closing an engine stops the interpreters it started; runs in progress fail with {@link
  * Unavailable}.

@@ -19,7 +19,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -29,6 +28,7 @@ import org.junit.jupiter.api.Test;
 class JupyterEngineTest {
   static final String TOKEN = "sandcastle-engine-token";
   static final Duration RUN = Duration.ofSeconds(30);
+  // Most tests share alice's "shared" chat: starting kernels is what takes time here.
 
   static JupyterServer server;
   static JupyterClient observer;
@@ -58,13 +58,13 @@ class JupyterEngineTest {
 
   @Test
   void aVariableIsKeptAcrossRunsOfOneChatInOneKernel() throws InterruptedException {
+    assertThat(run(engine, "alice", "shared", "x = 21").status()).isEqualTo(CodeRun.Status.OK);
     Set<String> before = serverKernels();
-    assertThat(run(engine, "alice", "keep", "x = 21").status()).isEqualTo(CodeRun.Status.OK);
     List<Thread> threads = new ArrayList<>();
-    CodeRun second = engine.run(new EngineContext("alice", "keep"), "print(x * 2)\nx * 3", RUN,
+    CodeRun second = engine.run(new EngineContext("alice", "shared"), "print(x * 2)\nx * 3", RUN,
         output -> threads.add(Thread.currentThread()));
     CodeRun otherChat = run(engine, "alice", "other", "x");
-    CodeRun otherUser = run(engine, "bob", "keep", "x");
+    CodeRun otherUser = run(engine, "bob", "shared", "x");
 
     assertThat(second.status()).isEqualTo(CodeRun.Status.OK);
     assertThat(second.stdout()).isEqualTo("42\n");
@@ -73,27 +73,27 @@ class JupyterEngineTest {
     assertThat(otherChat.status()).isEqualTo(CodeRun.Status.ERROR);
     assertThat(otherChat.stderr()).contains("NameError");
     assertThat(otherUser.status()).isEqualTo(CodeRun.Status.ERROR);
-    assertThat(serverKernels()).hasSize(before.size() + 3); // a kernel per (user, chat), not per run
+    assertThat(serverKernels()).hasSize(before.size() + 2); // a kernel per (user, chat), not per run
   }
 
   @Test
   void aRunPastItsTimeoutIsInterruptedAndTheKernelKeepsItsState() throws InterruptedException {
-    run(engine, "alice", "slow", "y = 7");
-    CodeRun run = engine.run(new EngineContext("alice", "slow"),
+    run(engine, "alice", "shared", "y = 7");
+    CodeRun run = engine.run(new EngineContext("alice", "shared"),
         "import time\nprint('started', flush=True)\ntime.sleep(60)", Duration.ofMillis(2000), output -> {});
 
     assertThat(run.status()).isEqualTo(CodeRun.Status.TIMEOUT);
     assertThat(run.duration()).isLessThan(Duration.ofSeconds(10));
     assertThat(run.stdout()).isEqualTo("started\n");
     assertThat(run.stderr()).contains("TimeoutError");
-    CodeRun after = run(engine, "alice", "slow", "print(y)");
+    CodeRun after = run(engine, "alice", "shared", "print(y)");
     assertThat(after.stdout()).isEqualTo("7\n");
     assertThat(after.duration()).isLessThan(Duration.ofSeconds(5));
   }
 
   @Test
   void anExceptionEndsWithStatusErrorAndAPlainTraceback() throws InterruptedException {
-    CodeRun run = run(engine, "alice", "misc", "print('before')\n1 / 0");
+    CodeRun run = run(engine, "alice", "shared", "print('before')\n1 / 0");
 
     assertThat(run.status()).isEqualTo(CodeRun.Status.ERROR);
     assertThat(run.stdout()).isEqualTo("before\n");
@@ -103,7 +103,7 @@ class JupyterEngineTest {
 
   @Test
   void everyMimeTypeIsKept() throws InterruptedException {
-    CodeRun run = run(engine, "alice", "misc", """
+    CodeRun run = run(engine, "alice", "shared", """
         from IPython.display import display, HTML, JSON
         import matplotlib.pyplot as plt
         display(HTML('<b>bold</b>'))
