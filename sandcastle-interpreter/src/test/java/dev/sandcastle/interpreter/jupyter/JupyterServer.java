@@ -24,10 +24,10 @@ import java.util.stream.Stream;
 /**
  * A real {@code jupyter-server} (Debian's package, installed by bin/setup) on a free port of
  * 127.0.0.1, with a temporary root, configuration and runtime directory, and either a token or a
- * password. Stopping it also kills its kernels.
+ * password. Stopping it also kills its kernels. Public for the engine tests.
  */
-final class JupyterServer implements AutoCloseable {
-  final String url;
+public final class JupyterServer implements AutoCloseable {
+  public final String url;
   private final Process process;
   private final Path dir;
   private final Path log;
@@ -39,7 +39,7 @@ final class JupyterServer implements AutoCloseable {
     this.log = log;
   }
 
-  static JupyterServer withToken(String token) {
+  public static JupyterServer withToken(String token) {
     return start(List.of("--ServerApp.token=" + token, "--ServerApp.password="));
   }
 
