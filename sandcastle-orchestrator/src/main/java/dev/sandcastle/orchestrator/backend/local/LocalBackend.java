@@ -181,6 +181,15 @@ public final class LocalBackend implements Backend {
     }
   }
 
+  /**
+   * The cgroup limits of a policy. A server without a limit of its own makes its maxima huge
+   * (policies need positive limits); those mean "no limit" here, not a limit nobody reaches.
+   */
+  static Limits limits(Policy policy) {
+    return new Limits(policy.memoryBytes() >= Long.MAX_VALUE / 2 ? 0 : policy.memoryBytes(),
+        policy.pids() >= 4_194_304 ? 0 : policy.pids(), policy.cpus() >= 1024 ? 0 : policy.cpus());
+  }
+
   private static String slotId(long slot) {
     return "s" + slot;
   }
@@ -199,7 +208,7 @@ public final class LocalBackend implements Backend {
     boolean root = Sandbox.currentUid() == 0;
     SandboxPolicy sandbox = new SandboxPolicy(settings.mechanism(),
         policy.network().equals("host") ? SandboxPolicy.Network.HOST : SandboxPolicy.Network.NONE,
-        new Limits(policy.memoryBytes(), policy.pids(), policy.cpus()));
+        limits(policy));
     return new Workspace(new WorkspaceSettings(orchestratorId + "-" + slot, account.home(), stateDir(slot), sandbox,
         root ? account.uid() : -1, root ? account.gid() : -1, settings.exec(), settings.files(), settings.kernels(),
         settings.terminals()), cgroups);
