@@ -38,7 +38,17 @@ record Config(
     long maxRequestBytes,
     long maxUploadBytes,
     TerminalSettings terminals,
-    Orchestration orchestration) {
+    Orchestration orchestration,
+    Interpreter interpreter) {
+
+  /** The code interpreter: the models in front of which it runs, and where code runs. */
+  record Interpreter(String baseUrls, String keys, String engine, boolean legacy, int maxRounds, Duration codeTimeout,
+      Optional<java.net.URI> jupyterUrl, String jupyterToken) {
+    @Override
+    public String toString() {
+      return "Interpreter[engine=" + engine + ", legacy=" + legacy + "]"; // no keys
+    }
+  }
 
   /** The multi-tenant part: backend, state, authentication, audit. */
   record Orchestration(
@@ -132,7 +142,25 @@ record Config(
         Optional.of(v.get(Setting.API_KEY_FILE)).filter(s -> !s.isBlank()).map(Path::of),
         bool(v, Setting.GENERATE_API_KEY), new SandboxPolicy(mechanism, network, limits),
         integer(v, Setting.UID, 1, Integer.MAX_VALUE), exec, files, kernels, maxRequest, maxUpload, terminals,
-        orchestration(v, env));
+        orchestration(v, env), interpreter(v));
+  }
+
+  private static Interpreter interpreter(Map<Setting, String> v) {
+    String engine = v.get(Setting.CODE_INTERPRETER_ENGINE).trim().toLowerCase(Locale.ROOT);
+    if (!engine.equals("workspace") && !engine.equals("jupyter") && !engine.equals("pyodide")) {
+      throw new Invalid("--code-interpreter-engine must be workspace, jupyter or pyodide, got '" + engine + "'");
+    }
+    String mode = v.get(Setting.CODE_INTERPRETER_MODE).trim().toLowerCase(Locale.ROOT);
+    if (!mode.equals("native") && !mode.equals("legacy")) {
+      throw new Invalid("--code-interpreter-mode must be native or legacy, got '" + mode + "'");
+    }
+    Optional<java.net.URI> jupyter = url(v, Setting.JUPYTER_URL);
+    if (engine.equals("jupyter") && jupyter.isEmpty()) {
+      throw new Invalid("--code-interpreter-engine jupyter needs --jupyter-url");
+    }
+    return new Interpreter(v.get(Setting.OPENAI_API_BASE_URLS).trim(), v.get(Setting.OPENAI_API_KEYS).trim(), engine,
+        mode.equals("legacy"), integer(v, Setting.CODE_INTERPRETER_ROUNDS, 1, 256),
+        Duration.ofSeconds(integer(v, Setting.CODE_INTERPRETER_TIMEOUT, 1, 86_400)), jupyter, v.get(Setting.JUPYTER_TOKEN).trim());
   }
 
   private static Orchestration orchestration(Map<Setting, String> v, Map<String, String> env) {

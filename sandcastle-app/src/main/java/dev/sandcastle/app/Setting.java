@@ -56,6 +56,14 @@ enum Setting {
   ALLOWED_IMAGES("allowed-images", "", "Comma-separated container images that policies may name.", "SANDCASTLE_ALLOWED_IMAGES"),
   SIEM_URL("siem-url", "", "Webhook that receives every audit event (JSON, batched, HMAC-signed, retried until delivered).", "SANDCASTLE_SIEM_URL"),
   SIEM_SECRET("siem-secret", "", "HMAC-SHA256 key of the SIEM webhook's X-Sandcastle-Signature header.", "SANDCASTLE_SIEM_SECRET"),
+  OPENAI_API_BASE_URLS("openai-api-base-urls", "", "Code interpreter: the OpenAI-compatible APIs in front of which /v1/chat/completions runs code (Ollama, vLLM, llama.cpp, OpenAI), separated by ';'.", "OPENAI_API_BASE_URLS", "OPENAI_API_BASE_URL"),
+  OPENAI_API_KEYS("openai-api-keys", "", "Their API keys, in the same order, separated by ';'.", "OPENAI_API_KEYS", "OPENAI_API_KEY"),
+  CODE_INTERPRETER_ENGINE("code-interpreter-engine", "workspace", "Where the model's code runs by default: workspace (the user's own kernel), jupyter or pyodide (the user's browser).", "SANDCASTLE_CODE_INTERPRETER_ENGINE", "CODE_INTERPRETER_ENGINE"),
+  CODE_INTERPRETER_MODE("code-interpreter-mode", "native", "native (the execute_code tool) or legacy (XML tags in the reply, for models without tool calling).", "SANDCASTLE_CODE_INTERPRETER_MODE"),
+  CODE_INTERPRETER_ROUNDS("code-interpreter-rounds", "16", "Code executions per answer at most; a request may ask for fewer.", "SANDCASTLE_CODE_INTERPRETER_ROUNDS"),
+  CODE_INTERPRETER_TIMEOUT("code-interpreter-timeout", "120", "Seconds one execution may run before it is interrupted.", "SANDCASTLE_CODE_INTERPRETER_TIMEOUT", "CODE_INTERPRETER_JUPYTER_TIMEOUT"),
+  JUPYTER_URL("jupyter-url", "", "The Jupyter Server of the jupyter engine, e.g. http://127.0.0.1:8888.", "SANDCASTLE_JUPYTER_URL", "CODE_INTERPRETER_JUPYTER_URL"),
+  JUPYTER_TOKEN("jupyter-token", "", "Its token.", "SANDCASTLE_JUPYTER_TOKEN", "CODE_INTERPRETER_JUPYTER_AUTH_TOKEN"),
   CELL_TIMEOUT("cell-timeout", "300", "Default wall-clock limit of one cell in seconds; the cell is interrupted, then its kernel killed.", "SANDCASTLE_CELL_TIMEOUT");
 
   final String name;
