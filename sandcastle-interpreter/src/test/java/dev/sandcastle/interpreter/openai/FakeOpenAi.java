@@ -252,7 +252,11 @@ public final class FakeOpenAi implements AutoCloseable {
     return unscripted.get();
   }
 
-  /** Streams the client left before their end (a write to it failed). */
+  /**
+   * Streams the client left before their end (a write to it failed). A java.net.http client is
+   * noticed only once the JDK releases its socket, up to 3 s after it gave up (wait with
+   * Awaitility); {@code TrickleServer} sees the half-close at once.
+   */
   public int abortedStreams() {
     return aborted.get();
   }
