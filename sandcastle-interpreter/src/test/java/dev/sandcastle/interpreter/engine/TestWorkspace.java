@@ -18,11 +18,11 @@ import java.util.Comparator;
 import java.util.stream.Stream;
 
 /** A real workspace (bubblewrap sandbox, real kernels) in a temporary directory. */
-final class TestWorkspace implements AutoCloseable {
-  final Path root;
-  final Workspace workspace;
+public final class TestWorkspace implements AutoCloseable {
+  public final Path root;
+  public final Workspace workspace;
 
-  TestWorkspace(KernelSettings kernels) {
+  public TestWorkspace(KernelSettings kernels) {
     try {
       root = Files.createTempDirectory("sandcastle-engine-",
           PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));

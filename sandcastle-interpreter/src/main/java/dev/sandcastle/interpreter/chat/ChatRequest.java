@@ -1,0 +1,70 @@
+package dev.sandcastle.interpreter.chat;
+
+import dev.sandcastle.core.errors.BadRequest;
+import java.time.Duration;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * A chat completion request with the options of Open WebUI's own chat payload: {@code
+ * features.code_interpreter}, {@code features.terminal} (the two exclude each other), {@code
+ * params.function_calling} ({@code native} or {@code legacy}), and ours: {@code
+ * params.code_interpreter_engine}, {@code params.code_interpreter_rounds}, {@code
+ * params.code_interpreter_timeout} (seconds), {@code params.code_interpreter_details} (also render
+ * each execution as upstream's {@code <details type="code_interpreter">} block). The chat id
+ * ({@code chat_id}, or {@code metadata.chat_id}) picks the kernel.
+ */
+record ChatRequest(
+    ObjectNode body, String model, ArrayNode messages, boolean codeInterpreter, boolean legacy, String engine,
+    int maxRounds, Duration codeTimeout, boolean detailsBlocks, String chatId) {
+
+  static ChatRequest of(ObjectNode body, ChatSettings settings) {
+    String model = body.path("model").asString("");
+    if (model.isEmpty()) {
+      throw new BadRequest("'model' is required");
+    }
+    if (!(body.get("messages") instanceof ArrayNode messages) || messages.isEmpty()) {
+      throw new BadRequest("'messages' must be a non-empty array");
+    }
+    JsonNode features = body.path("features");
+    JsonNode params = body.path("params");
+    boolean terminal = features.path("terminal").asBoolean(false);
+    boolean code = features.path("code_interpreter").asBoolean(!terminal && !features.has("code_interpreter") ? true : false);
+    if (code && terminal) {
+      throw new BadRequest("features.code_interpreter and features.terminal exclude each other: enable one");
+    }
+    String calling = params.path("function_calling").asString(settings.legacy() ? "legacy" : "native");
+    if (!calling.equals("native") && !calling.equals("legacy") && !calling.equals("default")) {
+      throw new BadRequest("params.function_calling must be 'native' or 'legacy'");
+    }
+    String engine = params.path("code_interpreter_engine").asString(settings.engine());
+    if (!engine.equals("workspace") && !engine.equals("jupyter") && !engine.equals("pyodide")) {
+      throw new BadRequest("params.code_interpreter_engine must be workspace, jupyter or pyodide");
+    }
+    int rounds = params.path("code_interpreter_rounds").asInt(settings.maxRounds());
+    if (rounds < 1 || rounds > settings.maxRounds()) {
+      throw new BadRequest("params.code_interpreter_rounds must be between 1 and " + settings.maxRounds());
+    }
+    long timeout = params.path("code_interpreter_timeout").asLong(settings.codeTimeout().toSeconds());
+    if (timeout < 1 || timeout > settings.codeTimeout().toSeconds()) {
+      throw new BadRequest("params.code_interpreter_timeout must be between 1 and " + settings.codeTimeout().toSeconds() + " seconds");
+    }
+    String chatId = body.path("chat_id").asString(body.path("metadata").path("chat_id").asString("default"));
+    if (chatId.isEmpty() || chatId.length() > 256) {
+      throw new BadRequest("chat_id must be 1-256 characters");
+    }
+    return new ChatRequest(body, model, messages, code, !calling.equals("native"), engine, rounds, Duration.ofSeconds(timeout),
+        params.path("code_interpreter_details").asBoolean(false), chatId);
+  }
+
+  /** The body for the upstream: the client's, without our options, with this round's messages. */
+  ObjectNode upstreamBody(ArrayNode conversation) {
+    ObjectNode call = body.deepCopy();
+    for (String ours : new String[] {"features", "params", "chat_id", "metadata", "files", "stream", "stream_options"}) {
+      call.remove(ours);
+    }
+    call.set("messages", conversation.deepCopy());
+    return call;
+  }
+}

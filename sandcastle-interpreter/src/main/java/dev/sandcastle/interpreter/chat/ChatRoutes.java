@@ -1,0 +1,149 @@
+package dev.sandcastle.interpreter.chat;
+
+import dev.sandcastle.core.errors.BadRequest;
+import dev.sandcastle.core.errors.SandcastleException;
+import dev.sandcastle.interpreter.openai.SseWriter;
+import io.javalin.config.RoutesConfig;
+import io.javalin.http.Context;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The OpenAI-compatible endpoints: {@code GET /v1/models} and {@code POST /v1/chat/completions}
+ * (server-sent events with {@code "stream": true}, one JSON answer otherwise). Authentication has
+ * happened before (the caller is a user); {@code callers} finds the user's workspace.
+ */
+public final class ChatRoutes {
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+
+  private final ChatService chat;
+  private final Function<Context, ChatCaller> callers;
+
+  public ChatRoutes(ChatService chat, Function<Context, ChatCaller> callers) {
+    this.chat = chat;
+    this.callers = callers;
+  }
+
+  public void register(RoutesConfig r) {
+    r.get("/v1/models", ctx -> {
+      List<Map<String, Object>> data = new ArrayList<>();
+      for (var model : chat.models()) {
+        data.add(Map.of("id", model.id(), "object", "model", "created", 0, "owned_by", model.ownedBy()));
+      }
+      ctx.json(Map.of("object", "list", "data", data));
+    });
+    r.post("/v1/chat/completions", this::complete);
+  }
+
+  private void complete(Context ctx) throws InterruptedException {
+    ObjectNode body;
+    try {
+      if (!(JSON.readTree(ctx.body()) instanceof ObjectNode object)) {
+        throw new BadRequest("the request body must be a JSON object");
+      }
+      body = object;
+    } catch (JacksonException e) {
+      throw new BadRequest("invalid JSON body: " + e.getOriginalMessage());
+    }
+    ChatCaller caller = callers.apply(ctx);
+    if (!body.path("stream").asBoolean(false)) {
+      Collector collector = new Collector();
+      chat.complete(body, caller, collector::add);
+      ctx.json(collector.completion());
+      return;
+    }
+    ctx.contentType("text/event-stream; charset=utf-8");
+    ctx.header("Cache-Control", "no-cache");
+    ctx.header("X-Accel-Buffering", "no");
+    SseWriter writer;
+    try {
+      writer = new SseWriter(ctx.res().getOutputStream());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    boolean[] started = new boolean[1];
+    try {
+      chat.complete(body, caller, chunk -> {
+        started[0] = true;
+        writer.data(chunk);
+      });
+    } catch (SandcastleException e) {
+      if (!started[0]) {
+        throw e; // nothing went out yet: a normal problem response
+      }
+      // Mid-stream: OpenAI's way of reporting an error inside an event stream.
+      ObjectNode error = JSON.createObjectNode();
+      error.putObject("error").put("message", e.getMessage()).put("type", e.kind());
+      writer.data(error);
+    }
+    writer.done();
+  }
+
+  /** Assembles a whole completion from the chunks of one answer (for "stream": false). */
+  static final class Collector {
+    private final StringBuilder content = new StringBuilder();
+    private final StringBuilder reasoning = new StringBuilder();
+    private final ArrayNode toolCalls = JSON.createArrayNode();
+    private JsonNode executions = JSON.createArrayNode();
+    private String id = "";
+    private String model = "";
+    private long created;
+    private String finish = "stop";
+
+    void add(ObjectNode chunk) {
+      id = chunk.path("id").asString(id);
+      model = chunk.path("model").asString(model);
+      created = chunk.path("created").asLong(created);
+      JsonNode choice = chunk.path("choices").path(0);
+      JsonNode delta = choice.path("delta");
+      content.append(delta.path("content").asString(""));
+      reasoning.append(delta.path("reasoning_content").asString(""));
+      delta.path("tool_calls").forEach(call -> {
+        ObjectNode copy = ((ObjectNode) call).deepCopy();
+        copy.remove("index");
+        toolCalls.add(copy);
+      });
+      if (choice.path("finish_reason").isString()) {
+        finish = choice.path("finish_reason").asString();
+      }
+      JsonNode event = chunk.path("sandcastle");
+      if ("executions".equals(event.path("type").asString(""))) {
+        executions = event.path("executions");
+      }
+    }
+
+    Map<String, Object> completion() {
+      Map<String, Object> message = new LinkedHashMap<>();
+      message.put("role", "assistant");
+      message.put("content", content.toString());
+      if (!reasoning.isEmpty()) {
+        message.put("reasoning_content", reasoning.toString());
+      }
+      if (!toolCalls.isEmpty()) {
+        message.put("tool_calls", toolCalls);
+      }
+      message.put("executions", executions);
+      Map<String, Object> choice = new LinkedHashMap<>();
+      choice.put("index", 0);
+      choice.put("message", message);
+      choice.put("finish_reason", finish);
+      Map<String, Object> completion = new LinkedHashMap<>();
+      completion.put("id", id);
+      completion.put("object", "chat.completion");
+      completion.put("created", created);
+      completion.put("model", model);
+      completion.put("choices", List.of(choice));
+      return completion;
+    }
+  }
+}
