@@ -20,6 +20,7 @@ import dev.sandcastle.orchestrator.crypto.KeyRing;
 import dev.sandcastle.orchestrator.db.Database;
 import dev.sandcastle.orchestrator.http.ProxyRoutes;
 import dev.sandcastle.orchestrator.http.TenantAccess;
+import dev.sandcastle.interpreter.chat.ChatRoutes;
 import dev.sandcastle.orchestrator.policy.Policies;
 import dev.sandcastle.orchestrator.policy.Policy;
 import dev.sandcastle.orchestrator.policy.PolicyRepository;
@@ -123,7 +124,9 @@ final class Orchestrator implements AutoCloseable {
     } catch (IllegalArgumentException e) {
       throw new Config.Invalid(e.getMessage());
     }
-    TenantAccess access = new TenantAccess(new Authenticator(authSettings, http), new FailureThrottle(), audit, tenants, policies);
+    TenantAccess access = new TenantAccess(new Authenticator(authSettings, http), new FailureThrottle(), audit, tenants, policies,
+        ChatRoutes::isSignedPath);
+    ChatRoutes chat = Interpreter.routes(config, adminKey, access, tenants, resources);
     AdminApi admin = new AdminApi(tenants, policies, audit, metrics, TenantAccess::caller, TenantAccess::isAdmin);
     Path uploads = config.dataDir().resolve("tmp");
     try {
@@ -137,6 +140,7 @@ final class Orchestrator implements AutoCloseable {
     if (backend instanceof LocalBackend) {
       app = WorkspaceApi.server(config.host(), config.port(), api, routes -> {
         admin.register(routes);
+        chat.register(routes);
         workspaces.register(routes);
         routes.after(access::audited);
       });
@@ -145,6 +149,7 @@ final class Orchestrator implements AutoCloseable {
       resources.push(proxy);
       app = WorkspaceApi.server(config.host(), config.port(), api, routes -> {
         admin.register(routes);
+        chat.register(routes);
         workspaces.registerPublic(routes);
         proxy.register(routes);
         routes.after(access::audited);

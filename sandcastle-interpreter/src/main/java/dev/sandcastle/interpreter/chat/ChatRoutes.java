@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -27,11 +26,21 @@ public final class ChatRoutes {
   private static final JsonMapper JSON = JsonMapper.builder().build();
 
   private final ChatService chat;
-  private final Function<Context, ChatCaller> callers;
+  private final ChatTenants tenants;
+  private final OutputLinks links;
+  private final dev.sandcastle.interpreter.engine.PyodideBroker broker;
+  private final Map<String, dev.sandcastle.interpreter.engine.PyodideBroker.Registration> pages = new java.util.concurrent.ConcurrentHashMap<>();
 
-  public ChatRoutes(ChatService chat, Function<Context, ChatCaller> callers) {
+  public ChatRoutes(ChatService chat, ChatTenants tenants, OutputLinks links, dev.sandcastle.interpreter.engine.PyodideBroker broker) {
     this.chat = chat;
-    this.callers = callers;
+    this.tenants = tenants;
+    this.links = links;
+    this.broker = broker;
+  }
+
+  /** Paths that carry their own proof (a signed link) instead of credentials. */
+  public static boolean isSignedPath(String path) {
+    return path.startsWith(OutputLinks.PREFIX);
   }
 
   public void register(RoutesConfig r) {
@@ -43,6 +52,67 @@ public final class ChatRoutes {
       ctx.json(Map.of("object", "list", "data", data));
     });
     r.post("/v1/chat/completions", this::complete);
+    r.get(OutputLinks.PREFIX + "{token}/{name}", this::output);
+    r.wsBeforeUpgrade("/v1/pyodide", ctx -> ctx.attribute(dev.sandcastle.api.Handshake.ATTRIBUTE, dev.sandcastle.api.Handshake.of(ctx)));
+    r.ws("/v1/pyodide", ws -> {
+      ws.onConnect(ctx -> {
+        ctx.session.setIdleTimeout(java.time.Duration.ofMinutes(10));
+        ctx.enableAutomaticPings(30, java.util.concurrent.TimeUnit.SECONDS);
+      });
+      ws.onMessage(ctx -> {
+        var page = pages.get(ctx.sessionId());
+        if (page != null) {
+          page.received(ctx.message());
+          return;
+        }
+        dev.sandcastle.api.Handshake handshake = ctx.attribute(dev.sandcastle.api.Handshake.ATTRIBUTE);
+        JsonNode first;
+        try {
+          first = JSON.readTree(ctx.message());
+        } catch (JacksonException e) {
+          first = JSON.createObjectNode();
+        }
+        String token = "auth".equals(first.path("type").asString("")) ? first.path("token").asString(null) : null;
+        try {
+          String user = tenants.authenticate(handshake, java.util.Optional.ofNullable(token));
+          pages.put(ctx.sessionId(), broker.register(user, text -> {
+            synchronized (ctx) { // the broker may send from several runs at once
+              ctx.send(text);
+            }
+          }));
+          ctx.send(JSON.createObjectNode().put("type", "ready").toString());
+        } catch (dev.sandcastle.api.SocketRefused e) {
+          ctx.closeSession(e.code(), e.getMessage());
+        }
+      });
+      ws.onClose(ctx -> pageClosed(ctx));
+      ws.onError(ctx -> pageClosed(ctx));
+    });
+  }
+
+  private void pageClosed(io.javalin.websocket.WsContext ctx) {
+    var page = pages.remove(ctx.sessionId());
+    if (page != null) {
+      page.close();
+      tenants.closed(ctx.attribute(dev.sandcastle.api.Handshake.ATTRIBUTE));
+    }
+  }
+
+  /** A file behind a signed link, served as untrusted content (sandboxed, never sniffed). */
+  private void output(Context ctx) {
+    String name = ctx.pathParam("name");
+    OutputLinks.Owner owner = links.verify(ctx.pathParam("token"), name)
+        .orElseThrow(() -> new dev.sandcastle.core.errors.NotFound("no such output, or the link has expired"));
+    if (!name.matches("[A-Za-z0-9_.-]{1,200}") || name.startsWith(".")) {
+      throw new dev.sandcastle.core.errors.NotFound("no such output");
+    }
+    var workspace = tenants.workspace(owner).orElseThrow(() -> new dev.sandcastle.core.errors.NotFound("no such output"));
+    var file = workspace.files().openRaw("~/" + OutputStore.FOLDER + "/" + name, workspace.home());
+    ctx.header("X-Content-Type-Options", "nosniff");
+    ctx.header("Content-Security-Policy", "sandbox");
+    ctx.header("Cache-Control", "private, max-age=3600");
+    ctx.header("Content-Length", Long.toString(file.size()));
+    ctx.contentType(file.mimeType()).result(file.stream());
   }
 
   private void complete(Context ctx) throws InterruptedException {
@@ -55,7 +125,7 @@ public final class ChatRoutes {
     } catch (JacksonException e) {
       throw new BadRequest("invalid JSON body: " + e.getOriginalMessage());
     }
-    ChatCaller caller = callers.apply(ctx);
+    ChatCaller caller = tenants.caller(ctx);
     if (!body.path("stream").asBoolean(false)) {
       Collector collector = new Collector();
       chat.complete(body, caller, collector::add);

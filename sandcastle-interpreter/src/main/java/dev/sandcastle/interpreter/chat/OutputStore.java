@@ -12,8 +12,8 @@ import java.util.Optional;
 
 /**
  * Keeps what code produced: images and other binary outputs become files in the user's workspace
- * ({@code ~/outputs/}), referenced by URL (served by the workspace API's authenticated
- * {@code /files/serve/} route); text, HTML, SVG and JSON stay inline. Without a workspace (a remote
+ * ({@code ~/outputs/}), referenced by a link a browser can load (see {@link OutputLinks}); text,
+ * HTML, SVG and JSON stay inline. Without a workspace (a remote
  * one), binary outputs stay inline as data.
  */
 public final class OutputStore {
@@ -22,14 +22,12 @@ public final class OutputStore {
       "application/pdf", "pdf");
 
   private final Optional<Workspace> workspace;
-  private final String urlBase;
+  private final java.util.function.Function<String, String> links;
 
-  /**
-   * @param urlBase how clients reach the workspace API's file route for this user, e.g. {@code /files/serve}
-   */
-  public OutputStore(Optional<Workspace> workspace, String urlBase) {
+  /** @param links the URL of a file name in {@code ~/outputs} */
+  public OutputStore(Optional<Workspace> workspace, java.util.function.Function<String, String> links) {
     this.workspace = workspace;
-    this.urlBase = urlBase;
+    this.links = links;
   }
 
   /** The outputs as JSON maps, binary ones stored as files (with {@code url} and {@code path}) where possible. */
@@ -53,6 +51,11 @@ public final class OutputStore {
           }
           String name = safe(chatId) + "-" + executionId + "-" + (++n) + "." + entry.getValue();
           Workspace ws = workspace.get();
+          try {
+            ws.files().mkdir("~/" + FOLDER, ws.home());
+          } catch (RuntimeException e) {
+            // it exists (or cannot be made, and the upload below says why)
+          }
           var written = ws.files().upload("~/" + FOLDER, ws.home(), name, new ByteArrayInputStream(bytes));
           Map<String, Object> file = new LinkedHashMap<>(json);
           Map<String, Object> rest = new LinkedHashMap<>(data);
@@ -60,7 +63,7 @@ public final class OutputStore {
           file.put("data", rest);
           file.put("mime_type", entry.getKey());
           file.put("path", written.path());
-          file.put("url", urlBase + "/" + FOLDER + "/" + name);
+          file.put("url", links.apply(name));
           json = file;
           break;
         }

@@ -61,7 +61,7 @@ class ChatServiceTest {
   }
 
   ChatCaller caller() {
-    return new ChatCaller("alice", Optional.of(sandbox.workspace), new OutputStore(Optional.of(sandbox.workspace), "/files/serve"));
+    return new ChatCaller("alice", Optional.of(sandbox.workspace), new OutputStore(Optional.of(sandbox.workspace), name -> "/files/serve/outputs/" + name));
   }
 
   List<ObjectNode> complete(String json) throws InterruptedException {

@@ -55,7 +55,15 @@ public final class TenantAccess implements Access, Workspaces {
   private final Policies policies;
   private final FailureLog floods = new FailureLog(20, java.time.Duration.ofMinutes(1), 10_000);
 
-  public TenantAccess(Authenticator authenticator, FailureThrottle throttle, AuditLog audit, TenantService tenants, Policies policies) {
+  private final java.util.function.Predicate<String> signedPaths;
+
+  /**
+   * @param signedPaths paths whose requests carry their own proof (a signed link) and are let
+   *     through here without credentials; their handlers must verify it
+   */
+  public TenantAccess(Authenticator authenticator, FailureThrottle throttle, AuditLog audit, TenantService tenants, Policies policies,
+      java.util.function.Predicate<String> signedPaths) {
+    this.signedPaths = signedPaths;
     this.authenticator = authenticator;
     this.throttle = throttle;
     this.audit = audit;
@@ -80,6 +88,9 @@ public final class TenantAccess implements Access, Workspaces {
 
   @Override
   public void check(Context ctx) {
+    if (signedPaths.test(ctx.path()) && ("GET".equals(ctx.method().name()) || "HEAD".equals(ctx.method().name()))) {
+      return;
+    }
     String requestId = Optional.ofNullable(ctx.header("X-Request-Id")).filter(id -> id.length() <= 128).orElseGet(() -> UUID.randomUUID().toString());
     ctx.attribute(REQUEST_ID, requestId);
     ctx.header("X-Request-Id", requestId);
@@ -200,6 +211,11 @@ public final class TenantAccess implements Access, Workspaces {
       tenants.requestStarted(key); // ended by audited(), which runs after every request
     }
     return instance;
+  }
+
+  /** The tenant of a socket {@link #checkSocket} let through. */
+  public static Optional<TenantKey> tenantOf(Handshake socket) {
+    return socket.attributes().get(TENANT) instanceof TenantKey key ? Optional.of(key) : Optional.empty();
   }
 
   /** The tenant of an authenticated workspace request, if it is one. */
