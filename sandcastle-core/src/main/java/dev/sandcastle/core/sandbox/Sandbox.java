@@ -20,6 +20,8 @@ import java.util.Map;
 public final class Sandbox {
   /** Where the home appears inside a bubblewrap sandbox. */
   public static final String SANDBOX_HOME = "/home/user";
+  /** The home's folder for attachments; {@code /mnt/uploads} in the sandbox points there. */
+  public static final String UPLOADS = "uploads";
 
   private static final String SANDBOX_RUNTIME = "/run/sandcastle";
   private static final String PYTHON = Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
@@ -147,6 +149,8 @@ public final class Sandbox {
         "--ro-bind", runtimeDir.resolve("kernel.py").toString(), SANDBOX_RUNTIME + "/kernel.py",
         "--ro-bind", hostLogs.toString(), SANDBOX_RUNTIME + "/logs",
         "--bind", hostHome.toString(), SANDBOX_HOME,
+        // Where Open WebUI's code interpreter puts a chat's attachments; here, the home's uploads.
+        "--perms", "0755", "--dir", "/mnt", "--symlink", SANDBOX_HOME + "/" + UPLOADS, "/mnt/uploads",
         "--chdir", SANDBOX_HOME));
     return args;
   }

@@ -67,6 +67,7 @@ public final class ChatService {
     ChatRequest request = ChatRequest.of(body, settings);
     Upstream upstream = models.upstreamFor(request.model());
     Round round = new Round(request, caller, sink, upstream);
+    Attachments.place(body, caller, round.messages);
     sink.chunk(Chunks.role(round.id, request.model(), round.created));
     if (request.codeInterpreter() && request.legacy()) {
       round.legacy();

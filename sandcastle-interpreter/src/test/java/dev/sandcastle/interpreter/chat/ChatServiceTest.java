@@ -190,6 +190,18 @@ class ChatServiceTest {
   }
 
   @Test
+  void attachmentsAreReadableByTheCodeAtMntUploads() throws Exception {
+    model.enqueueToolCall("call-1", "execute_code", "{\"code\":\"print(open('/mnt/uploads/data.csv').read().strip())\"}");
+    model.enqueueText("read");
+    complete("{\"model\":\"fake-model\",\"chat_id\":\"files\",\"messages\":[{\"role\":\"user\",\"content\":\"sum it\"}],"
+        + "\"files\":[{\"name\":\"data.csv\",\"data\":\"" + java.util.Base64.getEncoder().encodeToString("a,b\n1,2".getBytes()) + "\"}]}");
+    List<ObjectNode> sent = model.requests();
+    assertThat(sent.getFirst().path("messages").toString()).contains("/mnt/uploads/data.csv");
+    JsonNode result = JSON.readTree(sent.get(1).path("messages").get(3).path("content").asString());
+    assertThat(result.path("stdout").asString()).isEqualTo("a,b\n1,2\n");
+  }
+
+  @Test
   void codeInterpreterAndTerminalExcludeEachOther() {
     assertThatThrownBy(() -> complete(request("both", ",\"features\":{\"code_interpreter\":true,\"terminal\":true}")))
         .isInstanceOf(BadRequest.class).hasMessageContaining("exclude each other");
