@@ -388,8 +388,12 @@ class TerminalsTest {
     assertThat(perSecond).as("bytes per second yes wrote with nobody watching").isBetween(100_000L, 3_000_000L);
     try (TerminalSocket second = TerminalSocket.attach(server, id)) { // a watcher takes the brakes off
       long received = second.bytes();
-      sleepMillis(1_000);
-      assertThat(second.bytes() - received).as("bytes a watching client receives in a second").isGreaterThan(4_000_000L);
+      sleepMillis(2_000);
+      long watched = (second.bytes() - received) / 2;
+      // Compared with the pace measured just before on the same machine, not with a fixed rate:
+      // the machine may be busy, but the brakes must be off.
+      assertThat(watched).as("bytes per second a watching client receives, against %d unwatched", perSecond)
+          .isGreaterThan(perSecond * 3 / 2);
       second.type("\u0003");
       second.type("echo stopped-$((2*4))\r");
       second.await("\rstopped-8\r\n", Duration.ofSeconds(20));
