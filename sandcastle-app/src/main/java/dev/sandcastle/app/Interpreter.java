@@ -9,6 +9,7 @@ import dev.sandcastle.interpreter.chat.ChatSettings;
 import dev.sandcastle.interpreter.chat.ChatTenants;
 import dev.sandcastle.interpreter.chat.OutputLinks;
 import dev.sandcastle.interpreter.chat.OutputStore;
+import dev.sandcastle.interpreter.chat.ToolTransport;
 import dev.sandcastle.interpreter.engine.Engine;
 import dev.sandcastle.interpreter.engine.JupyterEngine;
 import dev.sandcastle.interpreter.engine.JupyterSettings;
@@ -37,7 +38,12 @@ import java.util.Optional;
 final class Interpreter {
   private Interpreter() {}
 
-  static ChatRoutes routes(Config config, String adminKey, TenantAccess access, TenantService tenants, Deque<AutoCloseable> resources) {
+  /**
+   * @param port this server's port once it listens: the Open Terminal tools of a chat call the
+   *     user's workspace API over loopback, with the service credentials
+   */
+  static ChatRoutes routes(Config config, String adminKey, TenantAccess access, TenantService tenants, Deque<AutoCloseable> resources,
+      java.util.function.IntSupplier port) {
     Config.Interpreter ci = config.interpreter();
     Upstreams upstreams;
     try {
@@ -61,7 +67,11 @@ final class Interpreter {
     }
     ChatService chat = new ChatService(models, engines, new ChatSettings(ci.maxRounds(), ci.engine(), ci.legacy(), ci.codeTimeout()));
     OutputLinks links = new OutputLinks(linkKey(adminKey), Duration.ofDays(7), Clock.systemUTC());
-    return new ChatRoutes(chat, new Tenants(access, tenants, links), links, broker);
+    String host = config.host().equals("0.0.0.0") || config.host().equals("::") ? "127.0.0.1" : config.host();
+    java.net.http.HttpClient loopback = java.net.http.HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    resources.push(loopback::close);
+    Loopback terminal = new Loopback(loopback, host, port, adminKey);
+    return new ChatRoutes(chat, new Tenants(access, tenants, links, terminal), links, broker);
   }
 
   /** A key for signing output links, derived from the admin key (so links outlive a restart). */
@@ -74,13 +84,39 @@ final class Interpreter {
   }
 
   /** The chat routes' view of tenants: a request's user and workspace, sockets of browser pages. */
-  private record Tenants(TenantAccess access, TenantService tenants, OutputLinks links) implements ChatTenants {
+  /** The Open Terminal tools' way to a user's workspace: this server's own API, as a service call for that user. */
+  private record Loopback(java.net.http.HttpClient http, String host, java.util.function.IntSupplier port, String adminKey) {
+    ToolTransport forTenant(TenantKey key) {
+      return (method, pathAndQuery, body) -> {
+        String hostPart = host.contains(":") ? "[" + host + "]" : host;
+        java.net.URI uri = java.net.URI.create("http://" + hostPart + ":" + port.getAsInt() + "/p/"
+            + java.net.URLEncoder.encode(key.policyId(), StandardCharsets.UTF_8) + pathAndQuery);
+        java.net.http.HttpRequest.Builder request = java.net.http.HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(10))
+            .header("Authorization", "Bearer " + adminKey).header("X-User-Id", key.userId())
+            .header("X-Terminal-Context-Id", key.contextId())
+            .method(method, body.map(java.net.http.HttpRequest.BodyPublishers::ofString).orElse(java.net.http.HttpRequest.BodyPublishers.noBody()));
+        body.ifPresent(b -> request.header("Content-Type", "application/json"));
+        try {
+          var response = http.send(request.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+          return new ToolTransport.Response(response.statusCode(), response.headers().firstValue("Content-Type").orElse(""), response.body());
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new dev.sandcastle.core.errors.Unavailable("interrupted");
+        }
+      };
+    }
+  }
+
+  private record Tenants(TenantAccess access, TenantService tenants, OutputLinks links, Loopback terminal) implements ChatTenants {
     @Override
     public ChatCaller caller(Context request) {
       TenantKey key = TenantAccess.tenantOf(request).orElseThrow(() -> new IllegalStateException("chat request without a tenant"));
       Optional<Workspace> workspace = local(access.instance(request));
       OutputLinks.Owner owner = new OutputLinks.Owner(key.userId(), key.policyId(), key.contextId());
-      return new ChatCaller(key.userId(), workspace, new OutputStore(workspace, name -> links.link(owner, name)));
+      return new ChatCaller(key.userId(), workspace, new OutputStore(workspace, name -> links.link(owner, name)),
+          Optional.of(terminal.forTenant(key)));
     }
 
     @Override

@@ -126,7 +126,8 @@ final class Orchestrator implements AutoCloseable {
     }
     TenantAccess access = new TenantAccess(new Authenticator(authSettings, http), new FailureThrottle(), audit, tenants, policies,
         ChatRoutes::isSignedPath);
-    ChatRoutes chat = Interpreter.routes(config, adminKey, access, tenants, resources);
+    java.util.concurrent.atomic.AtomicInteger listening = new java.util.concurrent.atomic.AtomicInteger();
+    ChatRoutes chat = Interpreter.routes(config, adminKey, access, tenants, resources, listening::get);
     AdminApi admin = new AdminApi(tenants, policies, audit, metrics, TenantAccess::caller, TenantAccess::isAdmin);
     Path uploads = config.dataDir().resolve("tmp");
     try {
@@ -161,6 +162,7 @@ final class Orchestrator implements AutoCloseable {
       throw new Config.Invalid("cannot listen on " + config.host() + ":" + config.port() + ": " + Server.rootCause(e));
     }
     resources.push(app::stop);
+    listening.set(app.port());
     log.info("Sandcastle orchestrator on http://{}:{} ({} backend{}, state in {})", config.host(), app.port(), backend.name(),
         multiUser ? ", one Linux account per user" : "", o.databaseUrl().isEmpty() ? "the embedded database" : "PostgreSQL");
     return new Orchestrator(resources, app, tenants);

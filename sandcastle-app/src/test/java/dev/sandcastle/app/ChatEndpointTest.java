@@ -123,6 +123,21 @@ class ChatEndpointTest {
   }
 
   @Test
+  void withTheTerminalFeatureTheModelGetsTheOpenTerminalToolsAndTheyActInTheUsersWorkspace() {
+    model.enqueueToolCall("t1", "run_command", "{\"command\":\"echo from-the-model > note.txt; cat note.txt\"}");
+    model.enqueueText("written");
+    JsonNode answer = user("eva").post("/v1/chat/completions", Map.of("model", "fake-model", "chat_id", "eva-chat",
+        "features", Map.of("terminal", true), "messages", List.of(Map.of("role", "user", "content", "write a note")))).json();
+    assertThat(answer.path("choices").get(0).path("message").path("content").asString()).isEqualTo("written");
+    List<tools.jackson.databind.node.ObjectNode> sent = model.requests();
+    assertThat(sent.get(sent.size() - 2).path("tools").toString()).contains("run_command").doesNotContain("execute_code");
+    String result = sent.getLast().path("messages").get(2).path("content").asString();
+    assertThat(result).contains("from-the-model");
+    assertThat(user("eva").with("X-User-Id", "eva").get("/files/read?path=note.txt").json().path("content").asString())
+        .isEqualTo("from-the-model\n");
+  }
+
+  @Test
   void aNonStreamingAnswerCarriesTheExecutions() {
     model.enqueueToolCall("c9", "execute_code", "{\"code\":\"print(2 + 2)\"}");
     model.enqueueText("4");

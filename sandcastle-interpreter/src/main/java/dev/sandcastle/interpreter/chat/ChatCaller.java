@@ -5,6 +5,11 @@ import java.util.Optional;
 
 /**
  * Who asked: the user, their workspace when it is served in-process (where the workspace engine
- * runs and outputs are stored), and where outputs go.
+ * runs and outputs are stored), where outputs go, and how the Open Terminal tools reach the
+ * user's workspace API (for {@code features.terminal}).
  */
-public record ChatCaller(String userId, Optional<Workspace> workspace, OutputStore outputs) {}
+public record ChatCaller(String userId, Optional<Workspace> workspace, OutputStore outputs, Optional<ToolTransport> terminal) {
+  public ChatCaller(String userId, Optional<Workspace> workspace, OutputStore outputs) {
+    this(userId, workspace, outputs, Optional.empty());
+  }
+}

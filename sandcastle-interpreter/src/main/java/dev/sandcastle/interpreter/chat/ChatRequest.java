@@ -16,7 +16,7 @@ import tools.jackson.databind.node.ObjectNode;
  * ({@code chat_id}, or {@code metadata.chat_id}) picks the kernel.
  */
 record ChatRequest(
-    ObjectNode body, String model, ArrayNode messages, boolean codeInterpreter, boolean legacy, String engine,
+    ObjectNode body, String model, ArrayNode messages, boolean codeInterpreter, boolean terminal, boolean legacy, String engine,
     int maxRounds, Duration codeTimeout, boolean detailsBlocks, String chatId) {
 
   static ChatRequest of(ObjectNode body, ChatSettings settings) {
@@ -54,7 +54,7 @@ record ChatRequest(
     if (chatId.isEmpty() || chatId.length() > 256) {
       throw new BadRequest("chat_id must be 1-256 characters");
     }
-    return new ChatRequest(body, model, messages, code, !calling.equals("native"), engine, rounds, Duration.ofSeconds(timeout),
+    return new ChatRequest(body, model, messages, code, terminal, !calling.equals("native"), engine, rounds, Duration.ofSeconds(timeout),
         params.path("code_interpreter_details").asBoolean(false), chatId);
   }
 

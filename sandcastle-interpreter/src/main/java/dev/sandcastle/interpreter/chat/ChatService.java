@@ -46,11 +46,18 @@ public final class ChatService {
   private final OpenAiClient models;
   private final Map<String, Engine> engines;
   private final ChatSettings settings;
+  private final TerminalTools terminalTools;
 
   public ChatService(OpenAiClient models, Map<String, Engine> engines, ChatSettings settings) {
+    this(models, engines, settings, TerminalTools.fromOpenApi(dev.sandcastle.api.OpenApiDocument.load().toolsJson()));
+  }
+
+  /** @param terminalTools the Open Terminal tools offered with {@code features.terminal} */
+  public ChatService(OpenAiClient models, Map<String, Engine> engines, ChatSettings settings, TerminalTools terminalTools) {
     this.models = models;
     this.engines = Map.copyOf(engines);
     this.settings = settings;
+    this.terminalTools = terminalTools;
   }
 
   /** The models of every configured upstream. */
@@ -101,6 +108,9 @@ public final class ChatService {
         if (request.codeInterpreter()) {
           ArrayNode tools = call.has("tools") ? (ArrayNode) call.get("tools") : call.putArray("tools");
           tools.add(executeCodeTool());
+        } else if (request.terminal()) {
+          ArrayNode tools = call.has("tools") ? (ArrayNode) call.get("tools") : call.putArray("tools");
+          tools.addAll(terminalTools.definitions());
         }
         ToolCallAccumulator turn = new ToolCallAccumulator();
         models.stream(upstream, call, chunk -> {
@@ -112,7 +122,8 @@ public final class ChatService {
           finish(turn.finishReason().orElse("stop"));
           return;
         }
-        List<ToolCall> ours = request.codeInterpreter() ? calls.stream().filter(c -> c.name().equals(TOOL)).toList() : List.of();
+        List<ToolCall> ours = calls.stream().filter(c -> request.codeInterpreter() ? c.name().equals(TOOL)
+            : request.terminal() && terminalTools.handles(c.name())).toList();
         List<ToolCall> theirs = calls.stream().filter(c -> !ours.contains(c)).toList();
         if (!ours.isEmpty() && round >= request.maxRounds()) {
           text("\n\n(The code interpreter stopped after " + request.maxRounds() + " rounds.)");
@@ -134,8 +145,13 @@ public final class ChatService {
           item.putObject("function").put("name", c.name()).put("arguments", c.arguments());
         }
         for (ToolCall c : ours) {
-          String code = codeOf(c.arguments());
-          String result = code == null ? toolError("the arguments must be a JSON object with a string 'code'") : toolResult(execute(code));
+          String result;
+          if (request.terminal()) {
+            result = terminal(c);
+          } else {
+            String code = codeOf(c.arguments());
+            result = code == null ? toolError("the arguments must be a JSON object with a string 'code'") : toolResult(execute(code));
+          }
           ObjectNode tool = messages.addObject();
           tool.put("role", "tool");
           tool.put("tool_call_id", c.id());
@@ -229,6 +245,27 @@ public final class ChatService {
         }
       }
       conversation.addObject().put("role", "user").put("content", XmlPrompt.instructions());
+    }
+
+    /** Runs one Open Terminal tool against the user's workspace API, reporting it to the sink. */
+    String terminal(ToolCall call) {
+      ToolTransport transport = caller.terminal().orElseThrow(() ->
+          new Unavailable("the terminal tools are not available for this user's workspace"));
+      String toolId = "tool-" + (executions.size() + 1);
+      event(Map.of("type", "tool_started", "id", toolId, "name", call.name(), "arguments", call.arguments()));
+      long started = System.nanoTime();
+      String result = terminalTools.call(call.name(), call.arguments(), transport);
+      Map<String, Object> execution = new LinkedHashMap<>();
+      execution.put("id", toolId);
+      execution.put("tool", call.name());
+      execution.put("arguments", call.arguments());
+      execution.put("result", result);
+      execution.put("duration_ms", (System.nanoTime() - started) / 1_000_000);
+      executions.add(execution);
+      Map<String, Object> finished = new LinkedHashMap<>(execution);
+      finished.put("type", "tool_finished");
+      event(finished);
+      return result;
     }
 
     /** Runs code in the request's engine, reporting its progress to the sink. */
