@@ -69,6 +69,7 @@ public final class Main {
           yield config.orchestration().multiUser() ? Orchestrator.run(config, out, err, true) : Server.run(config, out, err);
         }
         case "bench" -> sub.matchedPositionalValue(0, "exec").equals("orchestrator") ? OrchestratorBenchmark.run(out)
+            : sub.matchedPositionalValue(0, "exec").equals("interpreter") ? dev.sandcastle.app.bench.InterpreterBenchmark.run(out)
             : dev.sandcastle.app.bench.ExecBenchmark.run(sub.matchedPositionalValue(0, "exec"), sub.matchedOptionValue("--duration", 20), out);
         default -> 2;
       };
