@@ -27,7 +27,7 @@ public final class Main {
     CommandSpec bench = CommandSpec.create().name("bench").mixinStandardHelpOptions(true);
     bench.usageMessage().description("Benchmarks that print their figures.");
     bench.addPositional(CommandLine.Model.PositionalParamSpec.builder().paramLabel("WHAT").arity("0..1")
-        .description("exec (default), kernel, terminal or orchestrator").type(String.class).build());
+        .description("exec (default), kernel, terminal, orchestrator or interpreter").type(String.class).build());
     bench.addOption(OptionSpec.builder("--duration").paramLabel("SECONDS").type(Integer.class).defaultValue("20")
         .description("Seconds of each concurrent load phase (default 20).").build());
     root.addSubcommand("bench", bench);

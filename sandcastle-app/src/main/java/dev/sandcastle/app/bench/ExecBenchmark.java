@@ -39,7 +39,7 @@ public final class ExecBenchmark {
         case "kernel" -> KernelBenchmark.run(out);
         case "terminal" -> TerminalBenchmark.run(out);
         default -> {
-          out.println("unknown benchmark '" + what + "'; available: exec, kernel, terminal");
+          out.println("unknown benchmark '" + what + "'; available: exec, kernel, terminal, orchestrator, interpreter");
           return 2;
         }
       }
