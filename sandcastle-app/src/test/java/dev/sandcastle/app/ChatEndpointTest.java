@@ -138,6 +138,46 @@ class ChatEndpointTest {
   }
 
   @Test
+  void thePyodideEngineAsksTheUsersOpenPageAndSaysSoWhenThereIsNone() throws Exception {
+    // No page open: the model is told, the chat still answers.
+    model.enqueueToolCall("p0", "execute_code", "{\"code\":\"print(1)\"}");
+    model.enqueueText("no browser");
+    user("gil").post("/v1/chat/completions", Map.of("model", "fake-model", "chat_id", "gil-chat",
+        "params", Map.of("code_interpreter_engine", "pyodide"), "messages", List.of(Map.of("role", "user", "content", "x"))));
+    assertThat(model.requests().getLast().path("messages").get(2).path("content").asString()).contains("no browser page");
+
+    // A page opens (what the web UI's Pyodide worker does) and runs what it is sent.
+    String token = Tokens.openWebUi(SECRET, "gil", Instant.now().plusSeconds(600));
+    Socket page = new Socket("ws://127.0.0.1:" + server.port() + "/v1/pyodide?user_id=gil");
+    page.text("{\"type\":\"auth\",\"token\":\"" + token + "\"}");
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> page.received().contains("ready"));
+    Thread browser = Thread.ofVirtual().start(() -> {
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).until(() -> page.received().contains("\"execute\""));
+      String id = "";
+      // The page's socket received several JSON messages back to back; read them one by one.
+      try (var messages = Http.JSON.readerFor(JsonNode.class).<JsonNode>readValues(page.received())) {
+        while (messages.hasNext()) {
+          JsonNode message = messages.next();
+          if ("execute".equals(message.path("type").asString(""))) {
+            assertThat(message.path("code").asString()).isEqualTo("print(sum(range(10)))");
+            id = message.path("id").asString();
+          }
+        }
+      }
+      page.text("{\"type\":\"result\",\"id\":\"" + id + "\",\"status\":\"ok\",\"outputs\":[{\"type\":\"stream\",\"name\":\"stdout\",\"text\":\"45\\n\"}]}");
+    });
+    model.enqueueToolCall("p1", "execute_code", "{\"code\":\"print(sum(range(10)))\"}");
+    model.enqueueText("45 it is");
+    JsonNode answer = user("gil").post("/v1/chat/completions", Map.of("model", "fake-model", "chat_id", "gil-chat",
+        "params", Map.of("code_interpreter_engine", "pyodide"), "messages", List.of(Map.of("role", "user", "content", "sum")))).json();
+    browser.join();
+    JsonNode execution = answer.path("choices").get(0).path("message").path("executions").get(0);
+    assertThat(execution.path("engine").asString()).isEqualTo("pyodide");
+    assertThat(execution.path("outputs").get(0).path("text").asString()).isEqualTo("45\n");
+    page.socket.sendClose(1000, "bye").join();
+  }
+
+  @Test
   void aNonStreamingAnswerCarriesTheExecutions() {
     model.enqueueToolCall("c9", "execute_code", "{\"code\":\"print(2 + 2)\"}");
     model.enqueueText("4");

@@ -202,6 +202,17 @@ class ChatServiceTest {
   }
 
   @Test
+  void executionsCanBeRenderedAsUpstreamsDetailsBlocks() throws Exception {
+    model.enqueueToolCall("call-1", "execute_code", "{\"code\":\"print('<b>&')\"}");
+    model.enqueueText("done");
+    String text = text(complete(request("details", ",\"params\":{\"code_interpreter_details\":true}")));
+    assertThat(text).startsWith("\n<details type=\"code_interpreter\" done=\"true\" duration=\"")
+        .contains("output=\"{&quot;stdout&quot;:&quot;&lt;b&gt;&amp;\\n&quot;")
+        .contains("<summary>Analyzed</summary>\n```python\nprint('<b>&')\n```\n</details>\n")
+        .endsWith("done");
+  }
+
+  @Test
   void codeInterpreterAndTerminalExcludeEachOther() {
     assertThatThrownBy(() -> complete(request("both", ",\"features\":{\"code_interpreter\":true,\"terminal\":true}")))
         .isInstanceOf(BadRequest.class).hasMessageContaining("exclude each other");
