@@ -25,8 +25,6 @@ import dev.sandcastle.orchestrator.tenant.TenantKey;
 import dev.sandcastle.orchestrator.tenant.TenantService;
 import io.javalin.http.Context;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Deque;
@@ -66,7 +64,7 @@ final class Interpreter {
       engines.put(JupyterEngine.NAME, jupyter);
     }
     ChatService chat = new ChatService(models, engines, new ChatSettings(ci.maxRounds(), ci.engine(), ci.legacy(), ci.codeTimeout()));
-    OutputLinks links = new OutputLinks(linkKey(adminKey), Duration.ofDays(7), Clock.systemUTC());
+    OutputLinks links = new OutputLinks(linkKey(config.dataDir()), Duration.ofDays(7), Clock.systemUTC());
     String host = config.host().equals("0.0.0.0") || config.host().equals("::") ? "127.0.0.1" : config.host();
     java.net.http.HttpClient loopback = java.net.http.HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     resources.push(loopback::close);
@@ -74,12 +72,31 @@ final class Interpreter {
     return new ChatRoutes(chat, new Tenants(access, tenants, links, terminal), links, broker);
   }
 
-  /** A key for signing output links, derived from the admin key (so links outlive a restart). */
-  private static byte[] linkKey(String adminKey) {
+  /**
+   * The key that signs output links: 32 random bytes kept in {@code <data-dir>/links.key} (mode
+   * 0600, made on first start), so links outlive a restart. Random, not derived from the admin
+   * key: a link is a known message and MAC, which would let anyone holding one guess a short admin
+   * key offline.
+   */
+  private static byte[] linkKey(java.nio.file.Path dataDir) {
+    java.nio.file.Path file = dataDir.resolve("links.key");
     try {
-      return MessageDigest.getInstance("SHA-256").digest(("sandcastle output links\n" + adminKey).getBytes(StandardCharsets.UTF_8));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
+      if (!java.nio.file.Files.exists(file)) {
+        byte[] fresh = new byte[32];
+        new java.security.SecureRandom().nextBytes(fresh);
+        java.nio.file.Path temp = java.nio.file.Files.createTempFile(dataDir, ".links", ".key",
+            java.nio.file.attribute.PosixFilePermissions.asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+        java.nio.file.Files.writeString(temp, java.util.Base64.getEncoder().encodeToString(fresh) + "\n");
+        try {
+          java.nio.file.Files.move(temp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (java.io.IOException e) {
+          java.nio.file.Files.deleteIfExists(temp);
+          throw e;
+        }
+      }
+      return java.util.Base64.getDecoder().decode(java.nio.file.Files.readString(file).trim());
+    } catch (java.io.IOException | IllegalArgumentException e) {
+      throw new Config.Invalid("cannot read or create the link key " + file + ": " + e.getMessage());
     }
   }
 

@@ -51,8 +51,11 @@ record ChatRequest(
       throw new BadRequest("params.code_interpreter_timeout must be between 1 and " + settings.codeTimeout().toSeconds() + " seconds");
     }
     String chatId = body.path("chat_id").asString(body.path("metadata").path("chat_id").asString("default"));
-    if (chatId.isEmpty() || chatId.length() > 256) {
-      throw new BadRequest("chat_id must be 1-256 characters");
+    if (chatId.isBlank() || chatId.length() > 256 || chatId.chars().anyMatch(Character::isISOControl)) {
+      throw new BadRequest("chat_id must be 1-256 characters, not blank, without control characters");
+    }
+    if (body.has("tools") && !(body.get("tools") instanceof ArrayNode)) {
+      throw new BadRequest("'tools' must be an array");
     }
     return new ChatRequest(body, model, messages, code, terminal, !calling.equals("native"), engine, rounds, Duration.ofSeconds(timeout),
         params.path("code_interpreter_details").asBoolean(false), chatId);

@@ -30,6 +30,10 @@ public final class ChatRoutes {
   private final OutputLinks links;
   private final dev.sandcastle.interpreter.engine.PyodideBroker broker;
   private final Map<String, dev.sandcastle.interpreter.engine.PyodideBroker.Registration> pages = new java.util.concurrent.ConcurrentHashMap<>();
+  /** Page sockets that have not authenticated yet; capped, and closed after 10 s. */
+  private final java.util.Set<String> waiting = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private static final int MAX_WAITING = 256;
+  private static final int MAX_PAGE_MESSAGE = 32 << 20;
 
   public ChatRoutes(ChatService chat, ChatTenants tenants, OutputLinks links, dev.sandcastle.interpreter.engine.PyodideBroker broker) {
     this.chat = chat;
@@ -57,13 +61,27 @@ public final class ChatRoutes {
     r.ws("/v1/pyodide", ws -> {
       ws.onConnect(ctx -> {
         ctx.session.setIdleTimeout(java.time.Duration.ofMinutes(10));
+        ctx.session.setMaxTextMessageSize(MAX_PAGE_MESSAGE); // results carry images
         ctx.enableAutomaticPings(30, java.util.concurrent.TimeUnit.SECONDS);
+        if (waiting.size() >= MAX_WAITING) {
+          ctx.closeSession(1013, "too many pages waiting to authenticate; try again later");
+          return;
+        }
+        waiting.add(ctx.sessionId());
+        java.util.concurrent.CompletableFuture.delayedExecutor(10, java.util.concurrent.TimeUnit.SECONDS).execute(() -> {
+          if (waiting.remove(ctx.sessionId())) {
+            ctx.closeSession(dev.sandcastle.api.SocketRefused.AUTH, "authentication timed out: send {\"type\":\"auth\",\"token\":\"<token>\"} first");
+          }
+        });
       });
       ws.onMessage(ctx -> {
         var page = pages.get(ctx.sessionId());
         if (page != null) {
           page.received(ctx.message());
           return;
+        }
+        if (!waiting.remove(ctx.sessionId())) {
+          return; // timed out or refused meanwhile
         }
         dev.sandcastle.api.Handshake handshake = ctx.attribute(dev.sandcastle.api.Handshake.ATTRIBUTE);
         JsonNode first;
@@ -91,6 +109,7 @@ public final class ChatRoutes {
   }
 
   private void pageClosed(io.javalin.websocket.WsContext ctx) {
+    waiting.remove(ctx.sessionId());
     var page = pages.remove(ctx.sessionId());
     if (page != null) {
       page.close();
@@ -151,12 +170,22 @@ public final class ChatRoutes {
       if (!started[0]) {
         throw e; // nothing went out yet: a normal problem response
       }
-      // Mid-stream: OpenAI's way of reporting an error inside an event stream.
-      ObjectNode error = JSON.createObjectNode();
-      error.putObject("error").put("message", e.getMessage()).put("type", e.kind());
-      writer.data(error);
+      streamError(writer, e.getMessage(), e.kind());
+    } catch (RuntimeException e) {
+      if (!started[0]) {
+        throw e;
+      }
+      org.slf4j.LoggerFactory.getLogger(ChatRoutes.class).error("chat completion failed mid-stream", e);
+      streamError(writer, "internal error; the server log has the details", "internal");
     }
     writer.done();
+  }
+
+  /** OpenAI's way of reporting an error inside an event stream. */
+  private static void streamError(SseWriter writer, String message, String type) {
+    ObjectNode error = JSON.createObjectNode();
+    error.putObject("error").put("message", message).put("type", type);
+    writer.data(error);
   }
 
   /** Assembles a whole completion from the chunks of one answer (for "stream": false). */

@@ -41,6 +41,10 @@ import tools.jackson.databind.node.ObjectNode;
  */
 public final class ChatService {
   static final String TOOL = "execute_code";
+  /** Our tool calls carried out per model answer; more are answered with an error. */
+  static final int MAX_CALLS_PER_ROUND = 8;
+  /** Characters of stdout or stderr a model reads back from one execution. */
+  static final int MAX_OUTPUT_CHARS = 64 * 1024;
   private static final JsonMapper JSON = JsonMapper.builder().build();
 
   private final OpenAiClient models;
@@ -106,10 +110,10 @@ public final class ChatService {
       for (int round = 0; ; round++) {
         ObjectNode call = request.upstreamBody(messages);
         if (request.codeInterpreter()) {
-          ArrayNode tools = call.has("tools") ? (ArrayNode) call.get("tools") : call.putArray("tools");
+          ArrayNode tools = call.get("tools") instanceof ArrayNode given ? given : call.putArray("tools");
           tools.add(executeCodeTool());
         } else if (request.terminal()) {
-          ArrayNode tools = call.has("tools") ? (ArrayNode) call.get("tools") : call.putArray("tools");
+          ArrayNode tools = call.get("tools") instanceof ArrayNode given ? given : call.putArray("tools");
           tools.addAll(terminalTools.definitions());
         }
         ToolCallAccumulator turn = new ToolCallAccumulator();
@@ -144,9 +148,12 @@ public final class ChatService {
           item.put("type", "function");
           item.putObject("function").put("name", c.name()).put("arguments", c.arguments());
         }
+        int run = 0;
         for (ToolCall c : ours) {
           String result;
-          if (request.terminal()) {
+          if (++run > MAX_CALLS_PER_ROUND) {
+            result = toolError("not run: at most " + MAX_CALLS_PER_ROUND + " calls are carried out per answer of the model");
+          } else if (request.terminal()) {
             result = terminal(c);
           } else {
             String code = codeOf(c.arguments());
@@ -166,8 +173,8 @@ public final class ChatService {
     }
 
     void legacy() throws InterruptedException {
-      ArrayNode original = messages;
-      appendInstructions(original);
+      appendInstructions(messages);
+      ObjectNode trailing = null;
       for (int round = 0; ; round++) {
         CodeTagParser parser = new CodeTagParser();
         StringBuilder said = new StringBuilder();
@@ -207,9 +214,13 @@ public final class ChatService {
         } else {
           output = "(not run: only type=\"code\" blocks are executed)";
         }
-        ObjectNode assistant = messages.addObject();
-        assistant.put("role", "assistant");
-        assistant.put("content", said + XmlPrompt.followUp(code[0].code(), output));
+        // Upstream's shape: one trailing assistant message that grows with every round.
+        if (trailing == null) {
+          trailing = messages.addObject();
+          trailing.put("role", "assistant");
+          trailing.put("content", "");
+        }
+        trailing.put("content", trailing.path("content").asString("") + said + XmlPrompt.followUp(code[0].code(), output) + "\n");
       }
     }
 
@@ -283,7 +294,13 @@ public final class ChatService {
       } catch (SandcastleException e) {
         run = new CodeRun(CodeRun.Status.ERROR, List.of(new CodeOutput.Error("EngineUnavailable", e.getMessage(), List.of())), Duration.ZERO);
       }
-      List<Map<String, Object>> outputs = caller.outputs().store(request.chatId(), executionId, run.outputs());
+      List<Map<String, Object>> outputs;
+      try {
+        outputs = caller.outputs().store(request.chatId(), id.substring(id.length() - 8) + "-" + executionId, run.outputs());
+      } catch (RuntimeException e) {
+        // the code ran; its outputs stay inline when they cannot be kept as files (a full disk, say)
+        outputs = run.outputs().stream().map(Outputs::json).toList();
+      }
       Map<String, Object> execution = new LinkedHashMap<>();
       execution.put("id", executionId);
       execution.put("engine", engine.name());
@@ -306,8 +323,8 @@ public final class ChatService {
       CodeRun run = executed.run();
       ObjectNode result = JSON.createObjectNode();
       result.put("status", run.status() == CodeRun.Status.OK ? "success" : run.status().wireName());
-      result.put("stdout", run.stdout() + Outputs.links(executed.outputs()));
-      result.put("stderr", run.stderr());
+      result.put("stdout", cut(run.stdout()) + Outputs.links(executed.outputs()));
+      result.put("stderr", cut(run.stderr()));
       run.resultText().ifPresent(text -> result.put("result", text));
       if (run.status() != CodeRun.Status.OK) {
         result.put("error", run.status() == CodeRun.Status.TIMEOUT ? "the code ran longer than " + request.codeTimeout().toSeconds() + " s and was interrupted"
@@ -322,11 +339,11 @@ public final class ChatService {
 
     String outputText(Executed executed) {
       CodeRun run = executed.run();
-      StringBuilder text = new StringBuilder(run.stdout());
+      StringBuilder text = new StringBuilder(cut(run.stdout()));
       run.resultText().ifPresent(result -> text.append(text.isEmpty() || text.charAt(text.length() - 1) == '\n' ? "" : "\n").append(result));
       text.append(Outputs.links(executed.outputs()));
       if (!run.stderr().isEmpty()) {
-        text.append(text.isEmpty() || text.charAt(text.length() - 1) == '\n' ? "" : "\n").append(run.stderr());
+        text.append(text.isEmpty() || text.charAt(text.length() - 1) == '\n' ? "" : "\n").append(cut(run.stderr()));
       }
       if (run.status() == CodeRun.Status.TIMEOUT) {
         text.append("\n(interrupted: the code ran longer than ").append(request.codeTimeout().toSeconds()).append(" s)");
@@ -366,6 +383,16 @@ public final class ChatService {
       event(Map.of("type", "executions", "executions", executions));
       sink.chunk(Chunks.finish(id, request.model(), created, reason));
     }
+  }
+
+  /** Long output cut in the middle, so the model sees how it started and how it ended. */
+  static String cut(String text) {
+    if (text.length() <= MAX_OUTPUT_CHARS) {
+      return text;
+    }
+    int half = MAX_OUTPUT_CHARS / 2;
+    return text.substring(0, half) + "\n[... " + (text.length() - 2 * half) + " characters left out ...]\n"
+        + text.substring(text.length() - half);
   }
 
   static ObjectNode executeCodeTool() {

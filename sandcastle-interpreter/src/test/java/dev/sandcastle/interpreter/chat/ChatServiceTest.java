@@ -216,6 +216,16 @@ class ChatServiceTest {
   void codeInterpreterAndTerminalExcludeEachOther() {
     assertThatThrownBy(() -> complete(request("both", ",\"features\":{\"code_interpreter\":true,\"terminal\":true}")))
         .isInstanceOf(BadRequest.class).hasMessageContaining("exclude each other");
+    assertThatThrownBy(() -> complete(request("tools", ",\"tools\":null"))).isInstanceOf(BadRequest.class).hasMessageContaining("tools");
+    assertThatThrownBy(() -> complete(request(" ", ""))).isInstanceOf(BadRequest.class).hasMessageContaining("chat_id");
     assertThat(model.requests()).isEmpty();
+  }
+
+  @Test
+  void longOutputIsCutInTheMiddleForTheModel() {
+    String longText = "a".repeat(ChatService.MAX_OUTPUT_CHARS) + "b".repeat(1000);
+    String cut = ChatService.cut(longText);
+    assertThat(cut).startsWith("aaa").endsWith("bbb").contains("1000 characters left out");
+    assertThat(cut.length()).isLessThan(ChatService.MAX_OUTPUT_CHARS + 100);
   }
 }
