@@ -386,6 +386,9 @@ public final class JupyterClient implements AutoCloseable {
     String reason = cause instanceof ConnectException ? "connection refused"
         : cause.getMessage() == null || cause.getMessage().isBlank()
             ? cause.getClass().getSimpleName() : cause.getMessage();
+    if (auth instanceof JupyterAuth.Token token && !token.token().isEmpty()) {
+      reason = reason.replace(token.token(), "***").replace(encode(token.token()), "***"); // a URL in a message may carry it
+    }
     return new Unavailable("cannot reach the Jupyter server at " + shown + ": " + reason, cause);
   }
 
