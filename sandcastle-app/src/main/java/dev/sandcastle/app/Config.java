@@ -54,7 +54,7 @@ record Config(
   record Orchestration(
       String backend, boolean multiUser, Path multiUserHomes, Optional<java.net.URI> staticUrl, String staticKey, String databaseUrl,
       String databaseUser, String databasePassword, Optional<String> webuiSecret, Optional<java.net.URI> jwksUrl,
-      java.util.Set<String> jwtAlgorithms, Optional<java.net.URI> openWebuiUrl, Duration idleTimeout, int maxTenantsPerUser, int warmPool, Duration sweepInterval,
+      java.util.Set<String> jwtAlgorithms, Optional<java.net.URI> openWebuiUrl, boolean allowSignup, Duration idleTimeout, int maxTenantsPerUser, int warmPool, Duration sweepInterval,
       long storageBytes, int tenantUidBase, java.util.Set<String> allowedImages, Optional<java.net.URI> siemUrl, String siemSecret,
       Optional<String> masterKey, Optional<String> previousMasterKeys) {
     @Override
@@ -202,7 +202,7 @@ record Config(
     return new Orchestration(backend, bool(v, Setting.MULTI_USER), Path.of(v.get(Setting.MULTI_USER_HOMES)).toAbsolutePath().normalize(), staticUrl, v.get(Setting.STATIC_KEY).trim(), databaseUrl,
         v.get(Setting.DATABASE_USER), v.get(Setting.DATABASE_PASSWORD),
         Optional.of(v.get(Setting.WEBUI_SECRET_KEY)).filter(x -> !x.isBlank()), url(v, Setting.JWKS_URL),
-        java.util.Set.copyOf(algorithms), url(v, Setting.OPEN_WEBUI_URL),
+        java.util.Set.copyOf(algorithms), url(v, Setting.OPEN_WEBUI_URL), bool(v, Setting.ALLOW_SIGNUP),
         Duration.ofSeconds(integer(v, Setting.IDLE_TIMEOUT, 1, 30 * 86_400)), integer(v, Setting.MAX_TENANTS_PER_USER, 1, 100_000),
         integer(v, Setting.WARM_POOL, 0, 64),
         Duration.ofSeconds(integer(v, Setting.SWEEP_INTERVAL, 1, 3600)), storage,

@@ -4,6 +4,7 @@ import dev.sandcastle.api.ApiSettings;
 import dev.sandcastle.api.OpenApiDocument;
 import dev.sandcastle.api.WorkspaceApi;
 import dev.sandcastle.core.sandbox.Cgroups;
+import dev.sandcastle.orchestrator.account.AccountService;
 import dev.sandcastle.orchestrator.admin.AdminApi;
 import dev.sandcastle.orchestrator.audit.AuditLog;
 import dev.sandcastle.orchestrator.audit.SiemForwarder;
@@ -18,6 +19,7 @@ import dev.sandcastle.orchestrator.backend.local.LocalBackend;
 import dev.sandcastle.orchestrator.backend.local.UidRange;
 import dev.sandcastle.orchestrator.crypto.KeyRing;
 import dev.sandcastle.orchestrator.db.Database;
+import dev.sandcastle.orchestrator.http.AccountRoutes;
 import dev.sandcastle.orchestrator.http.ProxyRoutes;
 import dev.sandcastle.orchestrator.http.TenantAccess;
 import dev.sandcastle.interpreter.chat.ChatRoutes;
@@ -117,15 +119,19 @@ final class Orchestrator implements AutoCloseable {
 
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     resources.push(http::close);
+    AccountService accounts = new AccountService(database, config.dataDir().resolve("session.key"), o.allowSignup(),
+        AccountService.DEFAULT_SESSION_TTL);
     AuthSettings authSettings;
     try {
       authSettings = new AuthSettings(adminKey, o.webuiSecret(), o.jwksUrl(), o.jwtAlgorithms(), AuthSettings.DEFAULT_CLOCK_SKEW,
-          o.openWebuiUrl(), AuthSettings.DEFAULT_CALLBACK_TTL);
+          o.openWebuiUrl(), AuthSettings.DEFAULT_CALLBACK_TTL).withSessionKey(accounts.sessionKey());
     } catch (IllegalArgumentException e) {
       throw new Config.Invalid(e.getMessage());
     }
     TenantAccess access = new TenantAccess(new Authenticator(authSettings, http), new FailureThrottle(), audit, tenants, policies,
-        ChatRoutes::isSignedPath);
+        (method, path) -> ((method.equals("GET") || method.equals("HEAD")) && ChatRoutes.isSignedPath(path))
+            || AccountRoutes.isCredentialFree(method, path));
+    AccountRoutes accountRoutes = new AccountRoutes(accounts, access);
     java.util.concurrent.atomic.AtomicInteger listening = new java.util.concurrent.atomic.AtomicInteger();
     ChatRoutes chat = Interpreter.routes(config, adminKey, access, tenants, resources, listening::get);
     AdminApi admin = new AdminApi(tenants, policies, audit, metrics, TenantAccess::caller, TenantAccess::isAdmin);
@@ -141,6 +147,7 @@ final class Orchestrator implements AutoCloseable {
     if (backend instanceof LocalBackend) {
       app = WorkspaceApi.server(config.host(), config.port(), api, routes -> {
         admin.register(routes);
+        accountRoutes.register(routes);
         chat.register(routes);
         workspaces.register(routes);
         routes.after(access::audited);
@@ -150,6 +157,7 @@ final class Orchestrator implements AutoCloseable {
       resources.push(proxy);
       app = WorkspaceApi.server(config.host(), config.port(), api, routes -> {
         admin.register(routes);
+        accountRoutes.register(routes);
         chat.register(routes);
         workspaces.registerPublic(routes);
         proxy.register(routes);

@@ -24,6 +24,9 @@ import java.util.Set;
  * @param clockSkew tolerance when checking {@code exp} and {@code nbf}, 0-5 minutes
  * @param webuiUrl Open WebUI's base URL (http or https), for the callback mode
  * @param callbackTtl how long a token Open WebUI accepted is trusted without asking again, 0-1 hour
+ * @param sessionKey the key of this server's own sign-in sessions (at least 32 bytes): HS256 tokens
+ *     signed with it, issued by {@value #SESSION_ISSUER} and carrying {@code exp}, are accepted
+ *     whatever the other settings say; copied on the way in and out
  */
 public record AuthSettings(
     String adminKey,
@@ -32,7 +35,8 @@ public record AuthSettings(
     Set<String> algorithms,
     Duration clockSkew,
     Optional<URI> webuiUrl,
-    Duration callbackTtl) {
+    Duration callbackTtl,
+    Optional<byte[]> sessionKey) {
 
   /** Algorithms accepted unless configured otherwise. */
   public static final Set<String> DEFAULT_ALGORITHMS = Set.of("HS256", "RS256", "ES256");
@@ -45,6 +49,11 @@ public record AuthSettings(
   public static final Duration DEFAULT_CLOCK_SKEW = Duration.ofSeconds(30);
   /** How long Open WebUI's answer about a token is trusted, unless configured otherwise (as upstream). */
   public static final Duration DEFAULT_CALLBACK_TTL = Duration.ofSeconds(60);
+
+  /** The {@code iss} of this server's own session tokens. */
+  public static final String SESSION_ISSUER = "sandcastle";
+  /** The shortest session key accepted: the output size of HS256. */
+  public static final int MIN_SESSION_KEY_BYTES = 32;
 
   public AuthSettings {
     if (adminKey == null || adminKey.length() < 16) {
@@ -79,6 +88,27 @@ public record AuthSettings(
     if (callbackTtl == null || callbackTtl.isNegative() || callbackTtl.compareTo(Duration.ofHours(1)) > 0) {
       throw new IllegalArgumentException("the callback cache time must be between 0 and 1 hour");
     }
+    if (sessionKey == null || sessionKey.filter(key -> key.length < MIN_SESSION_KEY_BYTES).isPresent()) {
+      throw new IllegalArgumentException("the session key, when set, must be at least " + MIN_SESSION_KEY_BYTES + " bytes");
+    }
+    sessionKey = sessionKey.map(byte[]::clone);
+  }
+
+  /** Without a session key of our own. */
+  public AuthSettings(String adminKey, Optional<String> webuiSecret, Optional<URI> jwksUrl, Set<String> algorithms, Duration clockSkew,
+      Optional<URI> webuiUrl, Duration callbackTtl) {
+    this(adminKey, webuiSecret, jwksUrl, algorithms, clockSkew, webuiUrl, callbackTtl, Optional.empty());
+  }
+
+  /** These settings, also accepting this server's own session tokens signed with {@code key}. */
+  public AuthSettings withSessionKey(byte[] key) {
+    return new AuthSettings(adminKey, webuiSecret, jwksUrl, algorithms, clockSkew, webuiUrl, callbackTtl, Optional.of(key));
+  }
+
+  /** A copy of the session key, if one is set. */
+  @Override
+  public Optional<byte[]> sessionKey() {
+    return sessionKey.map(byte[]::clone);
   }
 
   /** Only the admin key, with the default algorithms, skew and callback cache time. */
@@ -97,7 +127,7 @@ public record AuthSettings(
     return "AuthSettings[adminKey=***, webuiSecret=" + webuiSecret.map(s -> "***").orElse("none")
         + ", jwksUrl=" + jwksUrl.map(URI::toString).orElse("none") + ", algorithms=" + algorithms.stream().sorted().toList()
         + ", clockSkew=" + clockSkew + ", webuiUrl=" + webuiUrl.map(URI::toString).orElse("none")
-        + ", callbackTtl=" + callbackTtl + "]";
+        + ", callbackTtl=" + callbackTtl + ", sessionKey=" + sessionKey.map(k -> "***").orElse("none") + "]";
   }
 
   private static void checkUrl(Optional<URI> url, String what) {

@@ -14,6 +14,10 @@ import java.util.Optional;
  *   <li>no credentials: {@link Unauthorized};
  *   <li>the admin key (compared in constant time): {@link Principal.Service} for the user in
  *       {@code X-User-Id} when it is sent, else {@link Principal.Admin};
+ *   <li>a token of this server's own sessions (HS256, signed with {@link AuthSettings#sessionKey()},
+ *       issuer {@value AuthSettings#SESSION_ISSUER}, {@code exp} required; user from {@code id},
+ *       else {@code sub}; admin when {@code role} is {@code admin}): {@link Principal.User},
+ *       whatever the JWT algorithms setting says (it is about other issuers' tokens);
  *   <li>anything else is a user token: verified here when {@link AuthSettings#webuiSecret()} or
  *       {@link AuthSettings#jwksUrl()} is set (allowed algorithm fitting the key, valid signature,
  *       {@code exp} required, {@code nbf} respected; user from {@code id}, else {@code sub}; admin
@@ -37,6 +41,7 @@ public final class Authenticator {
   private final byte[] adminKeyDigest;
   private final Optional<JwtVerifier> local;
   private final Optional<OpenWebuiClient> callback;
+  private final Optional<SessionVerifier> sessions;
 
   public Authenticator(AuthSettings settings, HttpClient http) {
     this(settings, http, InstantSource.system());
@@ -47,6 +52,7 @@ public final class Authenticator {
     this.local = settings.verifiesLocally() ? Optional.of(new JwtVerifier(settings, http, clock)) : Optional.empty();
     this.callback = settings.verifiesLocally() ? Optional.empty()
         : settings.webuiUrl().map(url -> new OpenWebuiClient(http, url, settings.callbackTtl(), OpenWebuiClient.MAX_ENTRIES, clock));
+    this.sessions = settings.sessionKey().map(key -> new SessionVerifier(key, settings.clockSkew(), clock));
   }
 
   /**
@@ -64,7 +70,8 @@ public final class Authenticator {
     if (token.length() > MAX_TOKEN_LENGTH || token.chars().anyMatch(c -> c <= ' ' || c > '~')) {
       throw new Unauthorized("the API key or token is malformed");
     }
-    Principal.User user = local.map(verifier -> verifier.verify(token))
+    Principal.User user = sessions.flatMap(own -> own.verify(token))
+        .or(() -> local.map(verifier -> verifier.verify(token)))
         .or(() -> callback.map(client -> client.verify(token)))
         .orElseThrow(() -> new Unauthorized("the API key is not valid"));
     if (xUserId.isPresent() && !xUserId.get().equals(user.user())) {

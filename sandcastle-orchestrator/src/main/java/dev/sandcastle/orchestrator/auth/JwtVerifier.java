@@ -78,10 +78,10 @@ final class JwtVerifier {
     if (!verified) {
       throw new Unauthorized("the token's signature does not verify");
     }
-    return user(claims(jwt));
+    return user(claims(jwt, clock.instant(), settings.clockSkew()));
   }
 
-  private static SignedJWT parse(String token) {
+  static SignedJWT parse(String token) {
     JWT jwt;
     try {
       jwt = JWTParser.parse(token);
@@ -94,7 +94,7 @@ final class JwtVerifier {
     return signed;
   }
 
-  private static boolean verifyHmac(SignedJWT jwt, byte[] secret) {
+  static boolean verifyHmac(SignedJWT jwt, byte[] secret) {
     String javaName = switch (jwt.getHeader().getAlgorithm().getName()) {
       case "HS256" -> "HmacSHA256";
       case "HS384" -> "HmacSHA384";
@@ -126,7 +126,8 @@ final class JwtVerifier {
     }
   }
 
-  private JWTClaimsSet claims(SignedJWT jwt) {
+  /** The token's claims, checked: {@code exp} present and not past, {@code nbf} not in the future (with {@code skew}). */
+  static JWTClaimsSet claims(SignedJWT jwt, Instant now, java.time.Duration skew) {
     JWTClaimsSet claims;
     Date expiry;
     Date notBefore;
@@ -137,20 +138,19 @@ final class JwtVerifier {
     } catch (ParseException e) {
       throw new Unauthorized("the token's claims are malformed");
     }
-    Instant now = clock.instant();
     if (expiry == null) {
       throw new Unauthorized("the token has no expiry time (exp)");
     }
-    if (now.isAfter(expiry.toInstant().plus(settings.clockSkew()))) {
+    if (now.isAfter(expiry.toInstant().plus(skew))) {
       throw new Unauthorized("the token has expired");
     }
-    if (notBefore != null && now.plus(settings.clockSkew()).isBefore(notBefore.toInstant())) {
+    if (notBefore != null && now.plus(skew).isBefore(notBefore.toInstant())) {
       throw new Unauthorized("the token is not valid yet");
     }
     return claims;
   }
 
-  private static Principal.User user(JWTClaimsSet claims) {
+  static Principal.User user(JWTClaimsSet claims) {
     // Open WebUI puts the user id in "id"; other issuers use "sub".
     String user = claims.getClaim("id") instanceof String id && !id.isEmpty() ? id : claims.getSubject();
     if (user == null || user.isEmpty()) {

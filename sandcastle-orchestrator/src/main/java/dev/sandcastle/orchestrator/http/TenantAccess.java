@@ -55,15 +55,16 @@ public final class TenantAccess implements Access, Workspaces {
   private final Policies policies;
   private final FailureLog floods = new FailureLog(20, java.time.Duration.ofMinutes(1), 10_000);
 
-  private final java.util.function.Predicate<String> signedPaths;
+  private final java.util.function.BiPredicate<String, String> credentialFree;
 
   /**
-   * @param signedPaths paths whose requests carry their own proof (a signed link) and are let
-   *     through here without credentials; their handlers must verify it
+   * @param credentialFree requests (method, path) let through here without credentials: those that
+   *     carry their own proof (a signed link) or are how credentials are obtained (sign-up and
+   *     sign-in); their handlers must check what they need
    */
   public TenantAccess(Authenticator authenticator, FailureThrottle throttle, AuditLog audit, TenantService tenants, Policies policies,
-      java.util.function.Predicate<String> signedPaths) {
-    this.signedPaths = signedPaths;
+      java.util.function.BiPredicate<String, String> credentialFree) {
+    this.credentialFree = credentialFree;
     this.authenticator = authenticator;
     this.throttle = throttle;
     this.audit = audit;
@@ -88,7 +89,7 @@ public final class TenantAccess implements Access, Workspaces {
 
   @Override
   public void check(Context ctx) {
-    if (signedPaths.test(ctx.path()) && ("GET".equals(ctx.method().name()) || "HEAD".equals(ctx.method().name()))) {
+    if (credentialFree.test(ctx.method().name(), ctx.path())) {
       return;
     }
     String requestId = Optional.ofNullable(ctx.header("X-Request-Id")).filter(id -> id.length() <= 128).orElseGet(() -> UUID.randomUUID().toString());
@@ -248,6 +249,30 @@ public final class TenantAccess implements Access, Workspaces {
       case Instance.Local local -> local.workspace();
       case Instance.Remote remote -> throw new Unavailable("this tenant's workspace is remote; the orchestrator proxies it");
     };
+  }
+
+  /**
+   * Runs a credential check that is not {@link #check}'s (a sign-in with a password): a
+   * {@link Unauthorized} or {@link Forbidden} it throws is audited as {@code auth_failed}, counted
+   * by the throttle and slowed down like any other failed authentication, then rethrown; success
+   * clears the address's failures.
+   */
+  <T> T attempt(Context ctx, java.util.function.Supplier<T> check) {
+    try {
+      T result = check.get();
+      throttle.succeeded(ctx.ip());
+      return result;
+    } catch (Unauthorized | Forbidden e) {
+      String requestId = Optional.ofNullable(ctx.header("X-Request-Id")).filter(id -> id.length() <= 128)
+          .orElseGet(() -> UUID.randomUUID().toString());
+      failed(ctx.ip(), ctx.userAgent(), requestId, "", ctx.path(), e);
+      throw e;
+    }
+  }
+
+  /** Who an authenticated request comes from; empty for requests {@link #check} let through without credentials. */
+  static Optional<Principal> principal(Context ctx) {
+    return Optional.ofNullable(ctx.attribute(PRINCIPAL));
   }
 
   private void failed(String ip, String agent, String requestId, String user, String path, SandcastleException e) {

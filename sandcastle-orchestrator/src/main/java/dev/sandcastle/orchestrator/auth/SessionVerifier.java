@@ -1,0 +1,54 @@
+package dev.sandcastle.orchestrator.auth;
+
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import dev.sandcastle.core.errors.Unauthorized;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.Optional;
+
+/**
+ * Recognises this server's own session tokens: HS256 JWTs whose signature verifies with the
+ * session key. Such a token must also name {@value AuthSettings#SESSION_ISSUER} as its issuer and
+ * carry {@code exp} (not past, {@code nbf} not in the future, with the configured skew). Any other
+ * token is not ours and left to the other verifiers. Thread-safe.
+ */
+final class SessionVerifier {
+  private final byte[] key;
+  private final Duration skew;
+  private final InstantSource clock;
+
+  SessionVerifier(byte[] key, Duration skew, InstantSource clock) {
+    this.key = key.clone();
+    this.skew = skew;
+    this.clock = clock;
+  }
+
+  /**
+   * The user of one of our tokens; empty when the token is not one of ours (not a JWT, another
+   * algorithm, or a signature made with another key).
+   *
+   * @throws Unauthorized when the token is ours but expired, not yet valid, from another issuer or naming no user
+   */
+  Optional<Principal.User> verify(String token) {
+    SignedJWT jwt;
+    try {
+      jwt = JwtVerifier.parse(token);
+    } catch (Unauthorized e) {
+      return Optional.empty();
+    }
+    JWSHeader header = jwt.getHeader();
+    if (!JWSAlgorithm.HS256.equals(header.getAlgorithm())
+        || (header.getCriticalParams() != null && !header.getCriticalParams().isEmpty())
+        || !JwtVerifier.verifyHmac(jwt, key)) {
+      return Optional.empty();
+    }
+    JWTClaimsSet claims = JwtVerifier.claims(jwt, clock.instant(), skew);
+    if (!AuthSettings.SESSION_ISSUER.equals(claims.getIssuer())) {
+      throw new Unauthorized("the token's issuer is not accepted");
+    }
+    return Optional.of(JwtVerifier.user(claims));
+  }
+}

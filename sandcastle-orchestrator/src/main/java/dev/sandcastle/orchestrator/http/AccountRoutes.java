@@ -1,0 +1,98 @@
+package dev.sandcastle.orchestrator.http;
+
+import dev.sandcastle.core.errors.NotFound;
+import dev.sandcastle.core.errors.Unauthorized;
+import dev.sandcastle.orchestrator.account.Account;
+import dev.sandcastle.orchestrator.account.AccountService;
+import dev.sandcastle.orchestrator.account.Session;
+import dev.sandcastle.orchestrator.auth.Principal;
+import io.javalin.config.RoutesConfig;
+import io.javalin.http.Context;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The sign-in API of local accounts:
+ *
+ * <ul>
+ *   <li>{@code POST /api/auth/signup} {@code {email, name, password}}: 201 with
+ *       {@code {token, expires_at, account: {id, email, name, role}}}; no credentials needed;
+ *   <li>{@code POST /api/auth/signin} {@code {email, password}}: 200, the same shape; no
+ *       credentials needed; a failure is audited and throttled like every failed authentication;
+ *   <li>{@code GET /api/auth/me} with a token: the caller's account (404 when the caller has none,
+ *       e.g. an Open WebUI user).
+ * </ul>
+ *
+ * <p>Register these before any catch-all route (the proxy's), and let {@link #isCredentialFree}
+ * requests through {@link TenantAccess}. Handlers run on the request's virtual thread; failures are
+ * the {@link AccountService}'s exceptions, mapped to HTTP by the API's one error mapping.
+ */
+public final class AccountRoutes {
+  static final String SIGN_UP = "/api/auth/signup";
+  static final String SIGN_IN = "/api/auth/signin";
+  static final String ME = "/api/auth/me";
+
+  private final AccountService accounts;
+  private final TenantAccess access;
+
+  public AccountRoutes(AccountService accounts, TenantAccess access) {
+    this.accounts = accounts;
+    this.access = access;
+  }
+
+  /** Whether a request is a sign-up or sign-in, which need no credentials (they are how one gets them). */
+  public static boolean isCredentialFree(String method, String path) {
+    return "POST".equals(method) && (path.equals(SIGN_UP) || path.equals(SIGN_IN));
+  }
+
+  public void register(RoutesConfig r) {
+    r.post(SIGN_UP, ctx -> {
+      SignUp body = ctx.bodyAsClass(SignUp.class);
+      Account account = accounts.signUp(body.email(), body.name(), body.password());
+      ctx.status(201).json(view(accounts.issue(account)));
+    });
+    r.post(SIGN_IN, ctx -> {
+      SignIn body = ctx.bodyAsClass(SignIn.class);
+      Account account = access.attempt(ctx, () -> accounts.signIn(body.email(), body.password()));
+      ctx.json(view(accounts.issue(account)));
+    });
+    r.get(ME, ctx -> ctx.json(account(me(ctx))));
+  }
+
+  private Account me(Context ctx) {
+    String user = TenantAccess.principal(ctx).flatMap(Principal::userId)
+        .orElseThrow(() -> new Unauthorized("sign in first: send a session token as a Bearer token"));
+    return accounts.find(user).orElseThrow(() -> new NotFound("there is no local account for this user"));
+  }
+
+  private static Map<String, Object> view(Session session) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("token", session.token());
+    out.put("expires_at", session.expiresAt().toString());
+    out.put("account", account(session.account()));
+    return out;
+  }
+
+  private static Map<String, Object> account(Account account) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("id", account.id());
+    out.put("email", account.email());
+    out.put("name", account.name());
+    out.put("role", account.role().wire());
+    return out;
+  }
+
+  record SignUp(String email, String name, String password) {
+    @Override
+    public String toString() {
+      return "SignUp[email=" + email + ", password=***]";
+    }
+  }
+
+  record SignIn(String email, String password) {
+    @Override
+    public String toString() {
+      return "SignIn[email=" + email + ", password=***]";
+    }
+  }
+}
