@@ -18,8 +18,10 @@ import dev.sandcastle.orchestrator.backend.local.LinuxAccounts;
 import dev.sandcastle.orchestrator.backend.local.LocalBackend;
 import dev.sandcastle.orchestrator.backend.local.UidRange;
 import dev.sandcastle.orchestrator.crypto.KeyRing;
+import dev.sandcastle.orchestrator.conversation.ConversationService;
 import dev.sandcastle.orchestrator.db.Database;
 import dev.sandcastle.orchestrator.http.AccountRoutes;
+import dev.sandcastle.orchestrator.http.ConversationRoutes;
 import dev.sandcastle.orchestrator.http.ProxyRoutes;
 import dev.sandcastle.orchestrator.http.TenantAccess;
 import dev.sandcastle.interpreter.chat.ChatRoutes;
@@ -132,6 +134,7 @@ final class Orchestrator implements AutoCloseable {
         (method, path) -> ((method.equals("GET") || method.equals("HEAD")) && ChatRoutes.isSignedPath(path))
             || AccountRoutes.isCredentialFree(method, path));
     AccountRoutes accountRoutes = new AccountRoutes(accounts, access);
+    ConversationRoutes conversationRoutes = new ConversationRoutes(new ConversationService(database));
     java.util.concurrent.atomic.AtomicInteger listening = new java.util.concurrent.atomic.AtomicInteger();
     ChatRoutes chat = Interpreter.routes(config, adminKey, access, tenants, resources, listening::get);
     AdminApi admin = new AdminApi(tenants, policies, audit, metrics, TenantAccess::caller, TenantAccess::isAdmin);
@@ -148,6 +151,7 @@ final class Orchestrator implements AutoCloseable {
       app = WorkspaceApi.server(config.host(), config.port(), api, routes -> {
         admin.register(routes);
         accountRoutes.register(routes);
+        conversationRoutes.register(routes);
         chat.register(routes);
         workspaces.register(routes);
         routes.after(access::audited);
@@ -158,6 +162,7 @@ final class Orchestrator implements AutoCloseable {
       app = WorkspaceApi.server(config.host(), config.port(), api, routes -> {
         admin.register(routes);
         accountRoutes.register(routes);
+        conversationRoutes.register(routes);
         chat.register(routes);
         workspaces.registerPublic(routes);
         proxy.register(routes);

@@ -54,6 +54,11 @@ final class Http {
         .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))));
   }
 
+  Response patch(String path, Object body) {
+    return send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/json")
+        .method("PATCH", HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))));
+  }
+
   Response put(String path, Object body) {
     return send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/json")
         .PUT(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))));
