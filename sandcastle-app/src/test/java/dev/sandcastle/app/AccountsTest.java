@@ -68,6 +68,12 @@ class AccountsTest {
 
     assertThat(adaSession.get("/api/v1/status").status()).isEqualTo(200);
     assertThat(bobSession.get("/api/v1/status").status()).isEqualTo(403);
+    // The admin dashboard's user list: for admins only, without password hashes.
+    tools.jackson.databind.JsonNode accounts = adaSession.get("/api/v1/accounts").json();
+    assertThat(accounts.path("total").asLong()).isGreaterThanOrEqualTo(2);
+    assertThat(accounts.path("items").get(0).path("role").asString()).isEqualTo("admin");
+    assertThat(accounts.toString()).doesNotContain("pbkdf2").doesNotContain("password");
+    assertThat(bobSession.get("/api/v1/accounts").status()).isEqualTo(403);
 
     Http.Response run = bobSession.post("/execute?wait=5", Map.of("command", "echo hello from bob"));
     assertThat(run.status()).as(run.text()).isEqualTo(200);

@@ -88,6 +88,16 @@ final class AccountRepository {
         .bind("id", id).map(AccountRepository::row).findOne());
   }
 
+  /** Accounts in the order they were made, a page at a time. */
+  java.util.List<Account> list(int limit, int offset) {
+    return jdbi.withHandle(h -> h.createQuery("SELECT " + COLUMNS + " FROM accounts ORDER BY created_at, id LIMIT :limit OFFSET :offset")
+        .bind("limit", limit).bind("offset", offset).map(AccountRepository::row).list());
+  }
+
+  long count() {
+    return jdbi.withHandle(h -> h.createQuery("SELECT COUNT(*) FROM accounts").mapTo(Long.class).one());
+  }
+
   /** The account with this (lower-cased) email, with its password hash. */
   Optional<Stored> findByEmail(String email) {
     return jdbi.withHandle(h -> h.createQuery("SELECT " + COLUMNS + ", password_hash FROM accounts WHERE email = :email")

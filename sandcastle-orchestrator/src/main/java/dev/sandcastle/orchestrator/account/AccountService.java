@@ -132,6 +132,18 @@ public final class AccountService {
   }
 
   /** The account with this id, if there is one. */
+  /** Accounts in the order they were made (for the admin dashboard); {@code limit} 1-1000. */
+  public java.util.List<Account> list(int limit, int offset) {
+    if (limit < 1 || limit > 1000 || offset < 0) {
+      throw new dev.sandcastle.core.errors.BadRequest("limit must be 1-1000 and offset at least 0");
+    }
+    return accounts.list(limit, offset);
+  }
+
+  public long count() {
+    return accounts.count();
+  }
+
   public Optional<Account> find(String id) {
     return accounts.find(id);
   }

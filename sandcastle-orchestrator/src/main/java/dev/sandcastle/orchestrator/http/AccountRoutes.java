@@ -57,6 +57,12 @@ public final class AccountRoutes {
       ctx.json(view(accounts.issue(account)));
     });
     r.get(ME, ctx -> ctx.json(account(me(ctx))));
+    // Admin only: /api/v1/ paths need the admin key or an admin's token (TenantAccess, AdminApi's guard).
+    r.get("/api/v1/accounts", ctx -> {
+      int limit = Integer.parseInt(java.util.Optional.ofNullable(ctx.queryParam("limit")).filter(v -> v.matches("\\d{1,4}")).orElse("100"));
+      int offset = Integer.parseInt(java.util.Optional.ofNullable(ctx.queryParam("offset")).filter(v -> v.matches("\\d{1,9}")).orElse("0"));
+      ctx.json(Map.of("items", accounts.list(limit, offset).stream().map(AccountRoutes::account).toList(), "total", accounts.count()));
+    });
   }
 
   private Account me(Context ctx) {
