@@ -40,7 +40,51 @@ public interface Access {
 
   /** Paths anyone may call, relative to a tenant prefix. */
   static boolean isPublic(String path) {
-    String local = Router.localPath(path);
+    String local = localPath(path);
     return local.equals("/health") || local.equals("/api/config") || local.equals("/openapi.json") || local.equals("/openapi.full.json");
+  }
+
+  /** A request path without its tenant prefix ({@code /terminals} or {@code /p/<id>}). */
+  static String localPath(String path) {
+    if (path.startsWith("/terminals/")) {
+      return path.substring("/terminals".length());
+    }
+    if (path.startsWith("/p/")) {
+      int end = path.indexOf('/', 3);
+      return end < 0 ? "/" : path.substring(end);
+    }
+    return path;
+  }
+
+  /**
+   * Whether a path belongs to the Jupyter Server API, whose clients may send their token as
+   * {@code ?token=} (a browser cannot set headers on a WebSocket).
+   */
+  static boolean isJupyterPath(String path) {
+    String local = localPath(path);
+    return local.startsWith("/api/kernels") || local.equals("/api/kernelspecs");
+  }
+
+  /** The token of an Authorization header, {@code Bearer <token>} or Jupyter's {@code token <token>}. */
+  static Optional<String> bearer(String authorization) {
+    for (String scheme : new String[] {"Bearer ", "token "}) {
+      if (authorization.regionMatches(true, 0, scheme, 0, scheme.length())) {
+        return Optional.of(authorization.substring(scheme.length()).trim());
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** The token of a socket's first message, {@code {"type":"auth","token":"..."}}, if it is one. */
+  static Optional<String> authMessageToken(String message) {
+    if (message.isEmpty() || message.charAt(0) != '{') {
+      return Optional.empty();
+    }
+    try {
+      tools.jackson.databind.JsonNode node = tools.jackson.databind.json.JsonMapper.shared().readTree(message);
+      return "auth".equals(node.path("type").asString("")) ? Optional.ofNullable(node.path("token").asString(null)) : Optional.empty();
+    } catch (tools.jackson.core.JacksonException e) {
+      return Optional.empty();
+    }
   }
 }

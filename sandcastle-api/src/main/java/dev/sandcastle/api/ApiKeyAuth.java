@@ -29,7 +29,7 @@ final class ApiKeyAuth implements Access {
   @Override
   public void check(Context ctx) {
     String header = ctx.header("Authorization");
-    if (header == null && jupyterPath(ctx.path())) {
+    if (header == null && Access.isJupyterPath(ctx.path())) {
       // Jupyter clients put the token in the query (WebSockets cannot set headers in browsers).
       String token = ctx.queryParam("token");
       if (token != null && matches(token)) {
@@ -55,17 +55,7 @@ final class ApiKeyAuth implements Access {
 
   /** An Authorization header with the key, as {@code Bearer <key>} or Jupyter's {@code token <key>}. */
   boolean matchesHeader(String header) {
-    for (String scheme : new String[] {"Bearer ", "token "}) {
-      if (header.regionMatches(true, 0, scheme, 0, scheme.length())) {
-        return matches(header.substring(scheme.length()).trim());
-      }
-    }
-    return false;
-  }
-
-  private static boolean jupyterPath(String path) {
-    path = Router.localPath(path);
-    return path.startsWith("/api/kernels") || path.equals("/api/kernelspecs");
+    return Access.bearer(header).map(this::matches).orElse(false);
   }
 
   boolean matches(String candidate) {

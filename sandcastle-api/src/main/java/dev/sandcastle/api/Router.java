@@ -41,16 +41,4 @@ final class Router {
   void ws(String path, Consumer<WsConfig> config) {
     prefixes.forEach(prefix -> routes.ws(prefix + path, config));
   }
-
-  /** A request path without its tenant prefix ({@code /terminals} or {@code /p/<id>}). */
-  static String localPath(String path) {
-    if (path.startsWith("/terminals/")) {
-      return path.substring("/terminals".length());
-    }
-    if (path.startsWith("/p/")) {
-      int end = path.indexOf('/', 3);
-      return end < 0 ? "/" : path.substring(end);
-    }
-    return path;
-  }
 }

@@ -110,7 +110,7 @@ final class TerminalRoutes {
     JsonNode control = control(message);
     if (!connection.attached()) {
       unauthenticated.remove(ctx.sessionId());
-      String token = control != null && "auth".equals(control.path("type").asString("")) ? control.path("token").asString(null) : null;
+      String token = Access.authMessageToken(message).orElse(null);
       if (token == null) {
         connection.refuse(CLOSE_AUTH, "authenticate first: send {\"type\":\"auth\",\"token\":\"<API key>\"}");
         return;

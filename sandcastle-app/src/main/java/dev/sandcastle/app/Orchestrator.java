@@ -44,7 +44,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -103,10 +102,8 @@ final class Orchestrator implements AutoCloseable {
       SiemForwarder forwarder = siem;
       metrics.gauge("sandcastle.siem.backlog", forwarder, SiemForwarder::backlog);
     }
-    Policy maxima = new Policy("default", "", Map.of(), config.policy().limits().cpus() > 0 ? config.policy().limits().cpus() : 1024,
-        config.policy().limits().memoryBytes() > 0 ? config.policy().limits().memoryBytes() : Long.MAX_VALUE,
-        o.storageBytes(), config.policy().limits().pids() > 0 ? config.policy().limits().pids() : 4_194_304, o.idleTimeout(),
-        config.policy().network().name().toLowerCase(java.util.Locale.ROOT), "", "UTC");
+    Policy maxima = Policy.serverMaxima(config.policy().limits(), o.storageBytes(), o.idleTimeout(),
+        config.policy().network().name().toLowerCase(java.util.Locale.ROOT));
     Policies policies = new Policies(new PolicyRepository(database), maxima, o.allowedImages());
 
     Backend backend = backend(config, multiUser);

@@ -84,15 +84,8 @@ public final class ChatRoutes {
           return; // timed out or refused meanwhile
         }
         dev.sandcastle.api.Handshake handshake = ctx.attribute(dev.sandcastle.api.Handshake.ATTRIBUTE);
-        JsonNode first;
         try {
-          first = JSON.readTree(ctx.message());
-        } catch (JacksonException e) {
-          first = JSON.createObjectNode();
-        }
-        String token = "auth".equals(first.path("type").asString("")) ? first.path("token").asString(null) : null;
-        try {
-          String user = tenants.authenticate(handshake, java.util.Optional.ofNullable(token));
+          String user = tenants.authenticate(handshake, dev.sandcastle.api.Access.authMessageToken(ctx.message()));
           pages.put(ctx.sessionId(), broker.register(user, text -> {
             synchronized (ctx) { // the broker may send from several runs at once
               ctx.send(text);

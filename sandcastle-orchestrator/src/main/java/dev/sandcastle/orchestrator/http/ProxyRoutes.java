@@ -1,5 +1,6 @@
 package dev.sandcastle.orchestrator.http;
 
+import dev.sandcastle.api.Access;
 import dev.sandcastle.api.Handshake;
 import dev.sandcastle.api.SocketRefused;
 import dev.sandcastle.core.errors.NotFound;
@@ -24,8 +25,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The workspace API of remote backends: every request of a tenant is forwarded, streaming, to its
@@ -39,7 +38,6 @@ public final class ProxyRoutes implements AutoCloseable {
       HandlerType.PATCH, HandlerType.HEAD);
   private static final int MAX_UNAUTHENTICATED = 256;
   private static final long AUTH_TIMEOUT_SECONDS = 10;
-  private static final JsonMapper JSON = JsonMapper.builder().build();
 
   private final TenantAccess access;
   private final ReverseProxy proxy = new ReverseProxy();
@@ -109,7 +107,7 @@ public final class ProxyRoutes implements AutoCloseable {
       if (!waiting.remove(ctx.sessionId())) {
         return; // refused or timed out meanwhile
       }
-      String token = authToken(ctx.message());
+      String token = Access.authMessageToken(ctx.message()).orElse(null);
       if (token == null) {
         ctx.closeSession(SocketRefused.AUTH, "authenticate first: send {\"type\":\"auth\",\"token\":\"<key>\"}");
         return;
@@ -134,7 +132,7 @@ public final class ProxyRoutes implements AutoCloseable {
       Handshake handshake = ctx.attribute(Handshake.ATTRIBUTE);
       ctx.session.setIdleTimeout(Duration.ZERO);
       Optional<String> token = handshake.queryParam("token")
-          .or(() -> handshake.header("Authorization").map(h -> h.replaceFirst("(?i)^(bearer|token) ", "")));
+          .or(() -> handshake.header("Authorization").flatMap(Access::bearer));
       open(ctx, token, false);
     });
     ws.onMessage(ctx -> bridge.find(ctx).ifPresent(link -> link.onClientText(ctx.message())));
@@ -170,15 +168,6 @@ public final class ProxyRoutes implements AutoCloseable {
     Handshake handshake = ctx.attribute(Handshake.ATTRIBUTE);
     if (handshake != null) {
       access.socketClosed(handshake);
-    }
-  }
-
-  private static String authToken(String message) {
-    try {
-      JsonNode node = JSON.readTree(message);
-      return node.isObject() && "auth".equals(node.path("type").asString("")) ? node.path("token").asString(null) : null;
-    } catch (RuntimeException e) {
-      return null;
     }
   }
 

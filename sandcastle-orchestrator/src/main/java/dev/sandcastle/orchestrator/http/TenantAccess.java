@@ -122,7 +122,7 @@ public final class TenantAccess implements Access, Workspaces {
     if (user.isEmpty()) {
       throw new SocketRefused(SocketRefused.MISSING_USER, "the user_id query parameter is required");
     }
-    Optional<String> presented = token.filter(t -> !t.isEmpty()).or(() -> socket.header("Authorization").flatMap(TenantAccess::bearer));
+    Optional<String> presented = token.filter(t -> !t.isEmpty()).or(() -> socket.header("Authorization").flatMap(Access::bearer));
     Principal principal;
     try {
       principal = authenticator.authenticate(presented, user);
@@ -343,27 +343,13 @@ public final class TenantAccess implements Access, Workspaces {
     }
   }
 
-  /** The token of an Authorization header, Bearer or Jupyter's "token" scheme. */
-  private static Optional<String> bearer(String header) {
-    for (String scheme : new String[] {"Bearer ", "token "}) {
-      if (header.regionMatches(true, 0, scheme, 0, scheme.length())) {
-        return Optional.of(header.substring(scheme.length()).trim());
-      }
-    }
-    return Optional.empty();
-  }
-
   /** The bearer token: Authorization (Bearer or Jupyter's "token" scheme), or ?token= on the Jupyter API. */
   private static Optional<String> token(Context ctx) {
     String header = ctx.header("Authorization");
     if (header != null) {
-      return bearer(header);
+      return Access.bearer(header);
     }
-    String local = localPath(ctx.path());
-    if (local.startsWith("/api/kernels") || local.equals("/api/kernelspecs")) {
-      return Optional.ofNullable(ctx.queryParam("token"));
-    }
-    return Optional.empty();
+    return Access.isJupyterPath(ctx.path()) ? Optional.ofNullable(ctx.queryParam("token")) : Optional.empty();
   }
 
   /** The policy named by a {@code /p/{policy_id}/...} path, else the default. */
@@ -375,14 +361,8 @@ public final class TenantAccess implements Access, Workspaces {
     return TenantKey.DEFAULT_POLICY;
   }
 
+  /** A request path without its tenant prefix. */
   public static String localPath(String path) {
-    if (path.startsWith("/terminals/")) {
-      return path.substring("/terminals".length());
-    }
-    if (path.startsWith("/p/")) {
-      int end = path.indexOf('/', 3);
-      return end < 0 ? "/" : path.substring(end);
-    }
-    return path;
+    return Access.localPath(path);
   }
 }

@@ -50,6 +50,28 @@ public record Policy(
     }
   }
 
+  // A policy's limits are positive; "no limit" is a value no workspace reaches, and becomes 0 again
+  // (no limit) for the cgroup in limits().
+  private static final double NO_CPU_LIMIT = 1024;
+  private static final long NO_MEMORY_LIMIT = Long.MAX_VALUE;
+  private static final int NO_PIDS_LIMIT = 4_194_304;
+
+  /**
+   * The server's own policy, {@code default}: its limits ({@code 0} for none) are every policy's
+   * maxima.
+   */
+  public static Policy serverMaxima(dev.sandcastle.core.sandbox.Limits limits, long storageBytes, Duration idleTimeout, String network) {
+    return new Policy(dev.sandcastle.orchestrator.tenant.TenantKey.DEFAULT_POLICY, "", Map.of(),
+        limits.cpus() > 0 ? limits.cpus() : NO_CPU_LIMIT, limits.memoryBytes() > 0 ? limits.memoryBytes() : NO_MEMORY_LIMIT,
+        storageBytes, limits.pids() > 0 ? limits.pids() : NO_PIDS_LIMIT, idleTimeout, network, "", "UTC");
+  }
+
+  /** The cgroup limits of this policy; {@code 0} where it sets none. */
+  public dev.sandcastle.core.sandbox.Limits limits() {
+    return new dev.sandcastle.core.sandbox.Limits(memoryBytes >= NO_MEMORY_LIMIT ? 0 : memoryBytes, pids >= NO_PIDS_LIMIT ? 0 : pids,
+        cpus >= NO_CPU_LIMIT ? 0 : cpus);
+  }
+
   /** The same policy with every limit at most the server's maximum. */
   public Policy clampTo(Policy max) {
     return new Policy(id, image, env, Math.min(cpus, max.cpus), Math.min(memoryBytes, max.memoryBytes),

@@ -5,7 +5,6 @@ import dev.sandcastle.core.files.FileLimits;
 import dev.sandcastle.core.kernel.KernelSettings;
 import dev.sandcastle.core.pty.TerminalSettings;
 import dev.sandcastle.core.sandbox.Cgroups;
-import dev.sandcastle.core.sandbox.Limits;
 import dev.sandcastle.core.sandbox.Sandbox;
 import dev.sandcastle.core.sandbox.SandboxPolicy;
 import dev.sandcastle.core.workspace.Workspace;
@@ -181,15 +180,6 @@ public final class LocalBackend implements Backend {
     }
   }
 
-  /**
-   * The cgroup limits of a policy. A server without a limit of its own makes its maxima huge
-   * (policies need positive limits); those mean "no limit" here, not a limit nobody reaches.
-   */
-  static Limits limits(Policy policy) {
-    return new Limits(policy.memoryBytes() >= Long.MAX_VALUE / 2 ? 0 : policy.memoryBytes(),
-        policy.pids() >= 4_194_304 ? 0 : policy.pids(), policy.cpus() >= 1024 ? 0 : policy.cpus());
-  }
-
   private static String slotId(long slot) {
     return "s" + slot;
   }
@@ -208,7 +198,7 @@ public final class LocalBackend implements Backend {
     boolean root = Sandbox.currentUid() == 0;
     SandboxPolicy sandbox = new SandboxPolicy(settings.mechanism(),
         policy.network().equals("host") ? SandboxPolicy.Network.HOST : SandboxPolicy.Network.NONE,
-        limits(policy));
+        policy.limits());
     return new Workspace(new WorkspaceSettings(orchestratorId + "-" + slot, account.home(), stateDir(slot), sandbox,
         root ? account.uid() : -1, root ? account.gid() : -1, settings.exec(), settings.files(), settings.kernels(),
         settings.terminals()), cgroups);
