@@ -76,6 +76,10 @@ public final class ChatService {
    */
   public void complete(ObjectNode body, ChatCaller caller, ChatSink sink) throws InterruptedException {
     ChatRequest request = ChatRequest.of(body, settings);
+    if (models.upstreams().isEmpty()) {
+      throw new Unavailable("no model API is configured: start the server with OPENAI_API_BASE_URL (or --openai-api-base-urls)"
+          + " pointing at an OpenAI-compatible API such as Ollama, vLLM or llama.cpp's server");
+    }
     Upstream upstream = models.upstreamFor(request.model());
     Round round = new Round(request, caller, sink, upstream);
     Attachments.place(body, caller, round.messages);

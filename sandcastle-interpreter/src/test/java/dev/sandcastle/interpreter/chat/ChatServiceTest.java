@@ -222,6 +222,15 @@ class ChatServiceTest {
   }
 
   @Test
+  void withoutAModelApiTheErrorSaysWhatToConfigure() {
+    try (OpenAiClient none = new OpenAiClient(Upstreams.of(List.of()))) {
+      ChatService bare = new ChatService(none, Map.of(), new ChatSettings(4, "workspace", false, Duration.ofSeconds(30)));
+      assertThatThrownBy(() -> bare.complete((ObjectNode) JSON.readTree(request("none", "")), caller(), chunk -> {}))
+          .isInstanceOf(dev.sandcastle.core.errors.Unavailable.class).hasMessageContaining("OPENAI_API_BASE_URL");
+    }
+  }
+
+  @Test
   void longOutputIsCutInTheMiddleForTheModel() {
     String longText = "a".repeat(ChatService.MAX_OUTPUT_CHARS) + "b".repeat(1000);
     String cut = ChatService.cut(longText);
