@@ -1,5 +1,6 @@
 package dev.sandcastle.app;
 
+import dev.sandcastle.app.image.ImageBuilder;
 import java.io.PrintWriter;
 import java.util.EnumMap;
 import java.util.Map;
@@ -35,6 +36,7 @@ public final class Main {
     keys.addPositional(CommandLine.Model.PositionalParamSpec.builder().paramLabel("ACTION").arity("1")
         .description("rotate: make a new master key active and re-encrypt every stored key (stop the server first)").type(String.class).build());
     root.addSubcommand("keys", keys);
+    root.addSubcommand("image", imageCommand());
 
     CommandLine cli = new CommandLine(root).setOut(out).setErr(err);
     ParseResult parsed;
@@ -68,6 +70,7 @@ public final class Main {
           Config config = config(sub, 8000);
           yield config.orchestration().multiUser() ? Orchestrator.run(config, out, err, true) : Server.run(config, out, err);
         }
+        case "image" -> image(sub, err);
         case "bench" -> sub.matchedPositionalValue(0, "exec").equals("orchestrator") ? OrchestratorBenchmark.run(out)
             : sub.matchedPositionalValue(0, "exec").equals("interpreter") ? dev.sandcastle.app.bench.InterpreterBenchmark.run(out)
             : dev.sandcastle.app.bench.ExecBenchmark.run(sub.matchedPositionalValue(0, "exec"), sub.matchedOptionValue("--duration", 20), out);
@@ -77,6 +80,62 @@ public final class Main {
       err.println("sandcastle: configuration error: " + e.getMessage());
       return 2;
     }
+  }
+
+  private static CommandSpec imageCommand() {
+    CommandSpec image = CommandSpec.create().mixinStandardHelpOptions(true);
+    image.usageMessage().description("Builds the sandbox image of the docker backend offline (debootstrap, jlink, docker import); needs root and a Docker engine.");
+    image.addPositional(CommandLine.Model.PositionalParamSpec.builder().paramLabel("ACTION").arity("1")
+        .description("build").type(String.class).build());
+    image.addOption(OptionSpec.builder("--tag").paramLabel("NAME").type(String.class).defaultValue(ImageBuilder.DEFAULT_TAG)
+        .description("The image's name (default " + ImageBuilder.DEFAULT_TAG + ").").build());
+    image.addOption(OptionSpec.builder("--output").paramLabel("FILE").type(String.class)
+        .description("Also write the image as a tar for docker load (or a registry push).").build());
+    image.addOption(OptionSpec.builder("--cache-dir").paramLabel("DIR").type(String.class)
+        .description("Where the root file system and runtime are kept between builds (default /var/cache/sandcastle/image).").build());
+    image.addOption(OptionSpec.builder("--jar").paramLabel("FILE").type(String.class)
+        .description("The Sandcastle jar to put in the image (default: this one).").build());
+    image.addOption(OptionSpec.builder("--jdk").paramLabel("DIR").type(String.class)
+        .description("The JDK whose jlink makes the runtime (default: this Java's home).").build());
+    image.addOption(OptionSpec.builder("--suite").paramLabel("NAME").type(String.class).defaultValue("bookworm")
+        .description("The Debian release (default bookworm).").build());
+    image.addOption(OptionSpec.builder("--mirror").paramLabel("URL").type(String.class)
+        .description("The Debian mirror (default: this machine's, from /etc/apt/sources.list*).").build());
+    return image;
+  }
+
+  private static int image(ParseResult sub, PrintWriter err) {
+    if (!sub.matchedPositionalValue(0, "").equals("build")) {
+      err.println("sandcastle image: the only action is 'build'");
+      return 2;
+    }
+    java.nio.file.Path jar = sub.hasMatchedOption("--jar") ? java.nio.file.Path.of(sub.<String>matchedOptionValue("--jar", ""))
+        : ownJar();
+    java.nio.file.Path jdk = java.nio.file.Path.of(sub.matchedOptionValue("--jdk", System.getProperty("java.home")));
+    try {
+      ImageBuilder.Options options = new ImageBuilder.Options(sub.matchedOptionValue("--tag", ImageBuilder.DEFAULT_TAG),
+          java.nio.file.Path.of(sub.matchedOptionValue("--cache-dir", "/var/cache/sandcastle/image")), jar.toAbsolutePath(), jdk,
+          java.util.Optional.ofNullable(sub.<String>matchedOptionValue("--output", null)).map(java.nio.file.Path::of),
+          sub.matchedOptionValue("--suite", "bookworm"), sub.matchedOptionValue("--mirror", ImageBuilder.machineMirror()));
+      new ImageBuilder(options, err).build();
+      return 0;
+    } catch (IllegalArgumentException | IllegalStateException | java.io.UncheckedIOException e) {
+      err.println("sandcastle image: " + e.getMessage());
+      return 1;
+    }
+  }
+
+  /** The jar this program runs from, or the build's jar when it runs from classes. */
+  private static java.nio.file.Path ownJar() {
+    try {
+      java.nio.file.Path self = java.nio.file.Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      if (self.toString().endsWith(".jar")) {
+        return self;
+      }
+    } catch (java.net.URISyntaxException | RuntimeException e) {
+      // fall through
+    }
+    return java.nio.file.Path.of("sandcastle-app/target/sandcastle.jar");
   }
 
   private static CommandSpec server(String description) {
