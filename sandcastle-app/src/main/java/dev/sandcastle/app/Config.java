@@ -52,7 +52,7 @@ record Config(
 
   /** The multi-tenant part: backend, state, authentication, audit. */
   record Orchestration(
-      String backend, boolean multiUser, Path multiUserHomes, Optional<java.net.URI> staticUrl, String staticKey, String databaseUrl,
+      String backend, boolean multiUser, Path multiUserHomes, Optional<java.net.URI> staticUrl, String staticKey, Docker docker, String databaseUrl,
       String databaseUser, String databasePassword, Optional<String> webuiSecret, Optional<java.net.URI> jwksUrl,
       java.util.Set<String> jwtAlgorithms, Optional<java.net.URI> openWebuiUrl, boolean allowSignup, Duration idleTimeout, int maxTenantsPerUser, int warmPool, Duration sweepInterval,
       long storageBytes, int tenantUidBase, java.util.Set<String> allowedImages, Optional<java.net.URI> siemUrl, String siemSecret,
@@ -62,6 +62,9 @@ record Config(
       return "Orchestration[backend=" + backend + ", multiUser=" + multiUser + "]"; // no secrets
     }
   }
+
+  /** The docker backend's engine, default image, runtime and network. */
+  record Docker(String host, String image, String runtime, String network) {}
 
   /** A configuration problem, reported to the user in one line. */
   static final class Invalid extends RuntimeException {
@@ -165,8 +168,24 @@ record Config(
 
   private static Orchestration orchestration(Map<Setting, String> v, Map<String, String> env) {
     String backend = v.get(Setting.BACKEND).trim().toLowerCase(Locale.ROOT);
-    if (!backend.equals("local") && !backend.equals("static")) {
-      throw new Invalid("--backend must be local or static (docker and kubernetes come later), got '" + v.get(Setting.BACKEND) + "'");
+    if (!backend.equals("local") && !backend.equals("static") && !backend.equals("docker")) {
+      throw new Invalid("--backend must be local, docker or static, got '" + v.get(Setting.BACKEND) + "'");
+    }
+    String dockerHost = v.get(Setting.DOCKER_HOST).trim();
+    if (!dockerHost.matches("unix:///\\S+|tcp://[^\\s/]+(:\\d+)?/?")) {
+      throw new Invalid("--docker-host must be unix:///path/to/docker.sock or tcp://host:port, got '" + dockerHost + "'");
+    }
+    String dockerImage = v.get(Setting.DOCKER_IMAGE).trim();
+    if (!dockerImage.matches("[A-Za-z0-9][A-Za-z0-9._/:@-]*")) {
+      throw new Invalid("--docker-image is not an image name: '" + dockerImage + "'");
+    }
+    String dockerRuntime = v.get(Setting.DOCKER_RUNTIME).trim();
+    if (!dockerRuntime.matches("[A-Za-z0-9._-]*")) {
+      throw new Invalid("--docker-runtime is not a runtime name: '" + dockerRuntime + "'");
+    }
+    String dockerNetwork = v.get(Setting.DOCKER_NETWORK).trim();
+    if (!dockerNetwork.matches("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,40}")) {
+      throw new Invalid("--docker-network must be 1-41 of letters, digits, '_', '.' and '-', got '" + dockerNetwork + "'");
     }
     Optional<java.net.URI> staticUrl = url(v, Setting.STATIC_URL);
     if (backend.equals("static") && staticUrl.isEmpty()) {
@@ -199,7 +218,8 @@ record Config(
     if (storage < (1 << 20)) {
       throw new Invalid("--storage must be at least 1m");
     }
-    return new Orchestration(backend, bool(v, Setting.MULTI_USER), Path.of(v.get(Setting.MULTI_USER_HOMES)).toAbsolutePath().normalize(), staticUrl, v.get(Setting.STATIC_KEY).trim(), databaseUrl,
+    return new Orchestration(backend, bool(v, Setting.MULTI_USER), Path.of(v.get(Setting.MULTI_USER_HOMES)).toAbsolutePath().normalize(), staticUrl, v.get(Setting.STATIC_KEY).trim(),
+        new Docker(dockerHost, dockerImage, dockerRuntime, dockerNetwork), databaseUrl,
         v.get(Setting.DATABASE_USER), v.get(Setting.DATABASE_PASSWORD),
         Optional.of(v.get(Setting.WEBUI_SECRET_KEY)).filter(x -> !x.isBlank()), url(v, Setting.JWKS_URL),
         java.util.Set.copyOf(algorithms), url(v, Setting.OPEN_WEBUI_URL), bool(v, Setting.ALLOW_SIGNUP),

@@ -12,6 +12,7 @@ import dev.sandcastle.orchestrator.auth.AuthSettings;
 import dev.sandcastle.orchestrator.auth.Authenticator;
 import dev.sandcastle.orchestrator.auth.FailureThrottle;
 import dev.sandcastle.orchestrator.backend.Backend;
+import dev.sandcastle.orchestrator.backend.docker.DockerBackend;
 import dev.sandcastle.orchestrator.backend.fixed.StaticBackend;
 import dev.sandcastle.orchestrator.backend.local.Accounts;
 import dev.sandcastle.orchestrator.backend.local.LinuxAccounts;
@@ -79,7 +80,9 @@ final class Orchestrator implements AutoCloseable {
 
   private static Orchestrator start(Config config, PrintWriter out, boolean multiUser, Deque<AutoCloseable> resources) {
     Config.Orchestration o = config.orchestration();
-    Server.checkSandboxTools(config);
+    if (!o.backend().equals("docker") || multiUser) {
+      Server.checkSandboxTools(config); // the docker backend's workspaces bring their own tools
+    }
     resources.push(Server.lockDataDir(config.dataDir())::close);
     String adminKey = ApiKeys.resolve(config, out);
 
@@ -183,6 +186,10 @@ final class Orchestrator implements AutoCloseable {
     if (o.backend().equals("static") && !multiUser) {
       return new StaticBackend(o.staticUrl().orElseThrow(), o.staticKey());
     }
+    if (o.backend().equals("docker") && !multiUser) {
+      return new DockerBackend(new DockerBackend.Settings(o.docker().host(), o.docker().image(), o.docker().runtime(), o.docker().network(),
+          orchestratorId(config), dev.sandcastle.app.image.ImageBuilder.PORT, Duration.ofSeconds(60), Duration.ofSeconds(10)));
+    }
     Accounts accounts = multiUser ? new LinuxAccounts(new LinuxAccounts.Settings(o.multiUserHomes(),
         LinuxAccounts.Settings.defaults().firstUid(), LinuxAccounts.Settings.defaults().lastUid())) : new UidRange(o.tenantUidBase(), config.dataDir().resolve("homes"));
     Cgroups cgroups = Cgroups.detect();
@@ -191,6 +198,11 @@ final class Orchestrator implements AutoCloseable {
     }
     return new LocalBackend(new LocalBackend.Settings(config.dataDir(), config.policy().mechanism(), config.exec(), config.files(),
         config.kernels(), config.terminals()), accounts, cgroups);
+  }
+
+  /** Tells this server's containers from those of other servers on the same engine: a hash of its data directory. */
+  static String orchestratorId(Config config) {
+    return dev.sandcastle.orchestrator.backend.docker.DockerBackend.idOf(config.dataDir().toString());
   }
 
   static int run(Config config, PrintWriter out, PrintWriter err, boolean multiUser) {

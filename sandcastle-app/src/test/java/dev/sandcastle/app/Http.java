@@ -66,7 +66,12 @@ final class Http {
 
   /** Runs a command and waits for it (Open Terminal's run_command). */
   JsonNode run(String command) {
-    Response response = post("/execute?wait=20", Map.of("command", command));
+    return run("", command);
+  }
+
+  /** Runs a command under a path prefix such as {@code /p/policy}. */
+  JsonNode run(String prefix, String command) {
+    Response response = post(prefix + "/execute?wait=20", Map.of("command", command));
     if (response.status() != 200) {
       throw new AssertionError("execute failed: " + response.status() + " " + response.text());
     }

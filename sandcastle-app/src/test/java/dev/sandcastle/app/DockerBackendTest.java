@@ -1,0 +1,206 @@
+package dev.sandcastle.app;
+
+import static dev.sandcastle.app.Http.output;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sandcastle.app.image.ImageBuilder;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The docker backend end to end, through the orchestrator's HTTP API: each tenant in a container
+ * of the sandbox image. Needs a Docker engine (bin/docker-up) and the image (sandcastle image
+ * build), as CI provides them; skip it locally with -DexcludedGroups=docker.
+ */
+@Tag("docker")
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class DockerBackendTest {
+  static final String ADMIN_KEY = "admin-key-0123456789abcdef";
+  static Path data;
+  static Orchestrator server;
+  static Http admin;
+
+  @BeforeAll
+  static void start() throws Exception {
+    assertThat(Path.of("/var/run/docker.sock")).as("a Docker engine (run bin/docker-up)").exists();
+    assertThat(docker("image", "inspect", "--format", "{{.Id}}", ImageBuilder.DEFAULT_TAG).trim())
+        .as("the sandbox image (run: ./sandcastle image build)").startsWith("sha256:");
+    data = Files.createTempDirectory("sandcastle-docker");
+    server = start(data);
+    admin = new Http("http://127.0.0.1:" + server.port(), Map.of("Authorization", "Bearer " + ADMIN_KEY));
+  }
+
+  static Orchestrator start(Path dataDir) {
+    Map<Setting, String> settings = new EnumMap<>(Setting.class);
+    settings.put(Setting.DATA_DIR, dataDir.toString());
+    settings.put(Setting.PORT, "0");
+    settings.put(Setting.API_KEY, ADMIN_KEY);
+    settings.put(Setting.BACKEND, "docker");
+    settings.put(Setting.MEMORY, "384m");
+    settings.put(Setting.PIDS, "300");
+    settings.put(Setting.CPUS, "1");
+    settings.put(Setting.SWEEP_INTERVAL, "1");
+    return Orchestrator.start(Config.load(settings, Map.of(), 8080), new PrintWriter(new StringWriter()), false);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (server != null) {
+      for (JsonNode tenant : admin.get("/api/v1/tenants").json()) {
+        admin.delete("/api/v1/tenants/" + tenant.path("id").asString());
+      }
+      server.close();
+    }
+  }
+
+  static Http user(String id) {
+    return new Http("http://127.0.0.1:" + server.port(), Map.of("Authorization", "Bearer " + ADMIN_KEY, "X-User-Id", id));
+  }
+
+  @Test
+  @Order(1)
+  void twoTenantsEachRunInAContainerOfTheirOwn() throws Exception {
+    Http alice = user("alice");
+    Http bob = user("bob");
+    assertThat(output(alice.run("echo hello from $(id -un) uid $(id -u) in $PWD"))).isEqualTo("hello from user uid 1000 in /home/user\n");
+    assertThat(output(bob.run("echo bob here"))).isEqualTo("bob here\n");
+
+    assertThat(alice.post("/files/write", Map.of("path", "notes.txt", "content", "alice's notes")).status()).isEqualTo(200);
+    assertThat(alice.get("/files/read?path=notes.txt").json().path("content").asString()).isEqualTo("alice's notes");
+    assertThat(bob.get("/files/read?path=notes.txt").status()).as("bob has a home of his own").isEqualTo(404);
+    assertThat(output(alice.run("cat notes.txt"))).isEqualTo("alice's notes");
+
+    JsonNode tenants = admin.get("/api/v1/tenants").json();
+    assertThat(tenants).hasSize(2);
+    for (JsonNode tenant : tenants) {
+      assertThat(tenant.path("backend").asString()).isEqualTo("docker");
+      assertThat(tenant.path("status").asString()).isEqualTo("running");
+      assertThat(tenant.path("instance_name").asString()).matches("sc-[0-9a-f]{10}-[0-9a-f]{16}");
+      String labels = docker("inspect", "--format", "{{json .Config.Labels}}", tenant.path("instance_id").asString());
+      assertThat(labels).contains("\"managed-by\":\"sandcastle\"", "\"sandcastle.tenant\":\"" + tenant.path("id").asString() + "\"",
+          "\"sandcastle.user\":\"" + tenant.path("user_id").asString() + "\"", "\"sandcastle.policy\":\"default\"",
+          "\"sandcastle.context\":\"default\"");
+    }
+  }
+
+  @Test
+  @Order(2)
+  void theContainerHasThePolicysLimitsNoNetworkAndAReadOnlySystem() {
+    Http alice = user("alice");
+    String limits = output(alice.run("cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max;"
+        + " cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max"));
+    assertThat(limits).isEqualTo((384L << 20) + "\n300\n");
+    JsonNode egress = alice.run("curl -sS -m 3 -o /dev/null http://1.1.1.1/ 2>&1; echo exit=$?");
+    assertThat(output(egress)).as("no route out").doesNotContain("exit=0");
+    String bobHost = "";
+    for (JsonNode tenant : admin.get("/api/v1/tenants").json()) {
+      if (tenant.path("user_id").asString().equals("bob")) {
+        bobHost = tenant.path("host").asString();
+      }
+    }
+    assertThat(bobHost).isNotEmpty();
+    assertThat(output(alice.run("curl -sS -m 2 -o /dev/null http://" + bobHost + ":8000/health 2>&1; echo exit=$?")))
+        .as("no way to another tenant's container").doesNotContain("exit=0");
+    assertThat(output(alice.run("touch /usr/x 2>&1; echo exit=$?"))).contains("Read-only file system", "exit=1");
+    assertThat(output(alice.run("touch /tmp/x && echo tmp writable"))).isEqualTo("tmp writable\n");
+    assertThat(output(alice.run("grep -E '^(CapEff|NoNewPrivs)' /proc/self/status")))
+        .contains("CapEff:\t0000000000000000").containsPattern("NoNewPrivs:\\s+1");
+  }
+
+  @Test
+  @Order(3)
+  void aTerminalOpensThroughTheOrchestrator() throws Exception {
+    Http alice = user("alice");
+    String id = alice.post("/api/terminals", Map.of()).json().path("id").asString();
+    Socket socket = new Socket("ws://127.0.0.1:" + server.port() + "/api/terminals/" + id + "?user_id=alice");
+    socket.text("{\"type\":\"auth\",\"token\":\"" + ADMIN_KEY + "\"}");
+    socket.bytes("echo $((6*7)) $(cat notes.txt)\n");
+    Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> socket.received().contains("42 alice's notes"));
+    socket.bytes("exit\n");
+    assertThat(socket.closeCode()).isEqualTo(1000);
+  }
+
+  @Test
+  @Order(4)
+  void anIdleWorkspaceStopsAndResumesWithItsFiles() {
+    assertThat(admin.post("/api/v1/policies", Map.of("id", "brief", "idle_timeout_seconds", 2)).status()).isEqualTo(201);
+    Http carol = user("carol");
+    assertThat(carol.post("/p/brief/files/write", Map.of("path", "kept.txt", "content", "still here")).status()).isEqualTo(200);
+    String container = tenant("carol").path("instance_id").asString();
+    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> tenant("carol").path("status").asString().equals("stopped"));
+    assertThat(docker("inspect", "--format", "{{.State.Running}}", container).trim()).isEqualTo("false");
+
+    assertThat(output(carol.run("/p/brief", "cat kept.txt"))).isEqualTo("still here");
+    assertThat(tenant("carol").path("status").asString()).isEqualTo("running");
+    assertThat(tenant("carol").path("instance_id").asString()).as("the same container, started again").isEqualTo(container);
+  }
+
+  @Test
+  @Order(5)
+  void aRestartedOrchestratorAdoptsTheRunningContainers() {
+    String container = tenant("alice").path("instance_id").asString();
+    server.close();
+    server = start(data);
+    admin = new Http("http://127.0.0.1:" + server.port(), Map.of("Authorization", "Bearer " + ADMIN_KEY));
+    assertThat(tenant("alice").path("status").asString()).isEqualTo("running");
+    assertThat(output(user("alice").run("cat notes.txt"))).isEqualTo("alice's notes");
+    assertThat(tenant("alice").path("instance_id").asString()).isEqualTo(container);
+  }
+
+  @Test
+  @Order(6)
+  void resetWipesTheHomeAndDeleteLeavesNothingBehind() {
+    Http bob = user("bob");
+    bob.run("echo x > mine.txt");
+    assertThat(admin.post("/api/v1/tenants/" + tenant("bob").path("id").asString() + "/reset", Map.of()).status()).isEqualTo(200);
+    assertThat(output(bob.run("ls -A | grep -c mine.txt"))).isEqualTo("0\n");
+
+    String oid = dev.sandcastle.orchestrator.backend.docker.DockerBackend.idOf(data.toAbsolutePath().normalize().toString());
+    assertThat(docker("ps", "-aq", "--filter", "label=sandcastle.orchestrator=" + oid).lines().count()).isEqualTo(3);
+    for (JsonNode tenant : admin.get("/api/v1/tenants").json()) {
+      assertThat(admin.delete("/api/v1/tenants/" + tenant.path("id").asString()).status()).isEqualTo(204);
+    }
+    assertThat(docker("ps", "-aq", "--filter", "label=sandcastle.orchestrator=" + oid)).as("containers left").isBlank();
+    assertThat(docker("volume", "ls", "-q", "--filter", "label=sandcastle.orchestrator=" + oid)).as("volumes left").isBlank();
+  }
+
+  static JsonNode tenant(String userId) {
+    for (JsonNode tenant : admin.get("/api/v1/tenants").json()) {
+      if (tenant.path("user_id").asString().equals(userId)) {
+        return tenant;
+      }
+    }
+    throw new AssertionError("no tenant of " + userId);
+  }
+
+  static String docker(String... args) {
+    List<String> command = new ArrayList<>(List.of("docker"));
+    command.addAll(List.of(args));
+    try {
+      Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+      String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      process.waitFor(60, TimeUnit.SECONDS);
+      return out;
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot run docker", e);
+    }
+  }
+}

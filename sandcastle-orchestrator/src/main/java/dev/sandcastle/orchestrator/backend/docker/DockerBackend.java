@@ -1,0 +1,463 @@
+package dev.sandcastle.orchestrator.backend.docker;
+
+import dev.sandcastle.core.errors.Unavailable;
+import dev.sandcastle.orchestrator.backend.Backend;
+import dev.sandcastle.orchestrator.backend.Instance;
+import dev.sandcastle.orchestrator.policy.Policy;
+import dev.sandcastle.orchestrator.tenant.Tenant;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The {@code docker} backend: each tenant's workspace is a {@code sandcastle terminal --sandbox
+ * none} in a container of its own, started from the sandbox image ({@code sandcastle image
+ * build}) through the Docker Engine API; the orchestrator proxies to it.
+ *
+ * <p>Per tenant: a container and a named volume for its home, both named from a hash of the
+ * orchestrator's id and the tenant's id ({@code sc-<oid>-<hash>}, 36 characters) and labelled
+ * ({@value #MANAGED_BY}={@code sandcastle}, orchestrator, tenant, user, policy, context), so that
+ * {@link #reconcile} finds its own objects and nothing a tenant controls picks which object is
+ * touched. A fresh random workspace key goes into the container's environment and back in the
+ * {@link Instance.Remote} (the tenant service stores it encrypted); it is read back from the
+ * container when one is adopted. The container runs as uid {@value #UID} with a read-only root
+ * file system, a tmpfs {@code /tmp}, every capability dropped, {@code no-new-privileges}, an init
+ * process that reaps orphans, the policy's memory (no swap), CPU and process limits, and the
+ * server's runtime (e.g. {@code runsc}) when one is configured. Storage is not limited: the
+ * local volume driver cannot cap a volume's size, and the root file system is read-only.
+ *
+ * <p>Networks: a container with the policy's network {@code none} joins an internal bridge
+ * network ({@code Internal: true}: no route out of the host, no NAT) that this backend creates,
+ * which still gives the orchestrator, on the host, a route to the container's port; {@code host}
+ * joins a second bridge network with outbound NAT. On both, containers cannot reach each other
+ * (inter-container communication is off). Network mode {@code none} would leave the orchestrator
+ * no way to reach the workspace API over TCP.
+ *
+ * <p>Lifecycle: start creates (or adopts, on a name conflict) and starts the container and waits
+ * until its {@code /health} answers; stop stops it with a grace period and keeps the container
+ * and volume, so a resume starts the same container; reset and destroy remove the container and
+ * the volume (the next start makes a fresh home). Threading as {@link Backend} says.
+ */
+public final class DockerBackend implements Backend {
+  private static final Logger log = LoggerFactory.getLogger(DockerBackend.class);
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+
+  static final String MANAGED_BY = "managed-by";
+  static final String ORCHESTRATOR = "sandcastle.orchestrator";
+  static final String TENANT = "sandcastle.tenant";
+  static final String USER = "sandcastle.user";
+  static final String POLICY = "sandcastle.policy";
+  static final String CONTEXT = "sandcastle.context";
+  static final String KEY_VARIABLE = "SANDCASTLE_API_KEY";
+  static final int UID = 1000;
+  static final String HOME = "/home/user";
+
+  /**
+   * @param host the engine: {@code unix:///var/run/docker.sock} or {@code tcp://host:port}
+   * @param image the default image (a policy's own image, from the allow-list, wins)
+   * @param runtime the OCI runtime, e.g. {@code runsc}; "" for the engine's default
+   * @param network the internal network of workspaces without network access; {@code <network>-egress} is the one with
+   * @param orchestratorId tells this orchestrator's containers from other orchestrators' on the same engine: [a-z0-9]{1,12}
+   * @param port the port the image's workspace server listens on
+   * @param readyTimeout how long a started container has to answer {@code /health}
+   * @param stopGrace how long a stopping container has between SIGTERM and SIGKILL
+   */
+  public record Settings(String host, String image, String runtime, String network, String orchestratorId, int port,
+      Duration readyTimeout, Duration stopGrace) {
+    public Settings {
+      if (!orchestratorId.matches("[a-z0-9]{1,12}")) {
+        throw new IllegalArgumentException("the orchestrator id is 1-12 of [a-z0-9]");
+      }
+      if (!network.matches("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,40}")) {
+        throw new IllegalArgumentException("not a network name: " + network);
+      }
+      runtime = runtime == null ? "" : runtime.trim();
+    }
+  }
+
+  private final Settings settings;
+  private final DockerClient docker;
+  private final HttpClient probe = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final SecureRandom random = new SecureRandom();
+  private final Map<String, Instance.Remote> running = new ConcurrentHashMap<>();
+
+  /**
+   * Connects to the engine, checks its API version and makes the two networks.
+   *
+   * @throws Unavailable when the engine cannot be reached or is too old
+   */
+  public DockerBackend(Settings settings) {
+    this.settings = settings;
+    this.docker = new DockerClient(settings.host());
+    try {
+      String version = docker.checkVersion();
+      ensureNetwork(settings.network(), true);
+      ensureNetwork(egressNetwork(), false);
+      if (!docker.hasImage(settings.image())) {
+        log.warn("the sandbox image {} is not in the Docker engine: build it with 'sandcastle image build'", settings.image());
+      }
+      log.info("docker backend: engine {} at {}, image {}, networks {} (internal) and {}", version, settings.host(), settings.image(),
+          settings.network(), egressNetwork());
+    } catch (RuntimeException e) {
+      docker.close();
+      throw e;
+    }
+  }
+
+  @Override
+  public String name() {
+    return "docker";
+  }
+
+  private String egressNetwork() {
+    return settings.network() + "-egress";
+  }
+
+  private void ensureNetwork(String name, boolean internal) {
+    Optional<JsonNode> existing = docker.network(name);
+    if (existing.isPresent()) {
+      if (internal && !existing.get().path("Internal").asBoolean(false)) {
+        throw new Unavailable("the Docker network '" + name + "' exists but is not internal: workspaces on it could reach the"
+            + " internet; remove it (docker network rm " + name + ") or name another with --docker-network");
+      }
+      return;
+    }
+    ObjectNode spec = JSON.createObjectNode().put("Name", name).put("Driver", "bridge").put("Internal", internal)
+        .put("CheckDuplicate", true);
+    spec.putObject("Options").put("com.docker.network.bridge.enable_icc", "false");
+    spec.putObject("Labels").put(MANAGED_BY, "sandcastle");
+    try {
+      docker.createNetwork(spec);
+    } catch (DockerClient.Failure e) {
+      if (e.status != 409) {
+        throw e; // 409: another orchestrator made it meanwhile
+      }
+    }
+  }
+
+  /** An orchestrator id (10 hex digits) derived from something unique to one server, e.g. its data directory. */
+  public static String idOf(String unique) {
+    return sha256(unique).substring(0, 10);
+  }
+
+  /** The container's (and, with {@code -home}, the volume's) name: {@code sc-<oid>-<16 hex of the tenant id's hash>}. */
+  String containerName(String tenantId) {
+    return "sc-" + settings.orchestratorId() + "-" + sha256(settings.orchestratorId() + "/" + tenantId).substring(0, 16);
+  }
+
+  private String volumeName(String tenantId) {
+    return containerName(tenantId) + "-home";
+  }
+
+  private Map<String, String> ownLabels() {
+    Map<String, String> labels = new LinkedHashMap<>();
+    labels.put(MANAGED_BY, "sandcastle");
+    labels.put(ORCHESTRATOR, settings.orchestratorId());
+    return labels;
+  }
+
+  private Map<String, String> labels(Tenant tenant) {
+    Map<String, String> labels = ownLabels();
+    labels.put(TENANT, tenant.id());
+    labels.put(USER, tenant.key().userId());
+    labels.put(POLICY, tenant.key().policyId());
+    labels.put(CONTEXT, tenant.key().contextId());
+    return labels;
+  }
+
+  /** Whether this container is this orchestrator's, for this tenant. */
+  private boolean owns(JsonNode container, String tenantId) {
+    JsonNode labels = container.path("Config").path("Labels");
+    return "sandcastle".equals(labels.path(MANAGED_BY).asString(null)) && settings.orchestratorId().equals(labels.path(ORCHESTRATOR).asString(null))
+        && tenantId.equals(labels.path(TENANT).asString(null));
+  }
+
+  @Override
+  public Instance start(Tenant tenant, Policy policy) {
+    String name = containerName(tenant.id());
+    Optional<JsonNode> existing = docker.inspect(name);
+    if (existing.isPresent() && !owns(existing.get(), tenant.id())) {
+      throw new Unavailable("a container named " + name + " exists that this orchestrator did not create; remove it");
+    }
+    String id;
+    if (existing.isPresent()) {
+      id = existing.get().path("Id").asString();
+    } else {
+      id = create(tenant, policy, name);
+    }
+    JsonNode state = docker.inspect(id).orElseThrow(() -> new Unavailable("the workspace container vanished while starting"));
+    if (!state.path("State").path("Running").asBoolean(false)) {
+      try {
+        docker.start(id);
+      } catch (DockerClient.Failure e) {
+        // A container that cannot start any more (its image was removed, a network vanished):
+        // make it again on the same volume; the home stays.
+        log.warn("the container of tenant {} did not start ({}); recreating it", tenant.id(), e.getMessage());
+        docker.remove(id);
+        id = create(tenant, policy, name);
+        docker.start(id);
+      }
+      state = docker.inspect(id).orElseThrow(() -> new Unavailable("the workspace container vanished while starting"));
+    }
+    Instance.Remote instance = instance(state);
+    awaitReady(instance, state);
+    running.put(tenant.id(), instance);
+    return instance;
+  }
+
+  /** Creates the tenant's volume and container; on a name conflict, the container already there is adopted. */
+  private String create(Tenant tenant, Policy policy, String name) {
+    if (!docker.hasImage(image(policy))) {
+      throw new Unavailable("the sandbox image " + image(policy) + " is missing from the Docker engine; build it with 'sandcastle image build'");
+    }
+    docker.createVolume(volumeName(tenant.id()), labels(tenant));
+    ObjectNode spec = spec(tenant, policy, newKey());
+    try {
+      return docker.create(name, spec);
+    } catch (DockerClient.Failure e) {
+      if (e.status == 409) {
+        JsonNode other = docker.inspect(name).orElseThrow(() -> e);
+        if (owns(other, tenant.id())) {
+          return other.path("Id").asString();
+        }
+      }
+      throw e;
+    }
+  }
+
+  private String image(Policy policy) {
+    return policy.image().isEmpty() ? settings.image() : policy.image();
+  }
+
+  /** The container's creation request (Engine API {@code POST /containers/create}). */
+  ObjectNode spec(Tenant tenant, Policy policy, String key) {
+    ObjectNode spec = JSON.createObjectNode();
+    spec.put("Image", image(policy));
+    spec.put("User", UID + ":" + UID);
+    spec.put("Hostname", "sandcastle");
+    ArrayNode env = spec.putArray("Env");
+    policy.env().forEach((k, v) -> {
+      if (!k.startsWith("SANDCASTLE_") && !k.startsWith("OPEN_TERMINAL_") && k.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+        env.add(k + "=" + v);
+      }
+    });
+    env.add(KEY_VARIABLE + "=" + key);
+    labels(tenant).forEach(spec.putObject("Labels")::put);
+    spec.putObject("ExposedPorts").putObject(settings.port() + "/tcp");
+    spec.put("StopTimeout", (int) settings.stopGrace().toSeconds());
+    ObjectNode host = spec.putObject("HostConfig");
+    host.put("Init", true); // the workspace's orphans are reaped
+    host.put("ReadonlyRootfs", true);
+    host.putObject("Tmpfs").put("/tmp", "rw,nosuid,nodev,size=" + Math.max(64L << 20, Math.min(1L << 30, tmpfsSize(policy))));
+    ArrayNode mounts = host.putArray("Mounts");
+    mounts.addObject().put("Type", "volume").put("Source", volumeName(tenant.id())).put("Target", HOME);
+    var limits = policy.limits();
+    if (limits.memoryBytes() > 0) {
+      host.put("Memory", limits.memoryBytes());
+      host.put("MemorySwap", limits.memoryBytes()); // no swap on top
+    }
+    if (limits.cpus() > 0) {
+      host.put("NanoCpus", (long) (limits.cpus() * 1e9));
+    }
+    if (limits.pids() > 0) {
+      host.put("PidsLimit", limits.pids());
+    }
+    host.putArray("CapDrop").add("ALL");
+    host.putArray("SecurityOpt").add("no-new-privileges");
+    host.put("NetworkMode", policy.network().equals("host") ? egressNetwork() : settings.network());
+    if (!settings.runtime().isEmpty()) {
+      host.put("Runtime", settings.runtime());
+    }
+    host.putObject("RestartPolicy").put("Name", "no");
+    host.putObject("LogConfig").put("Type", "json-file").putObject("Config").put("max-size", "1m").put("max-file", "1");
+    return spec;
+  }
+
+  private static long tmpfsSize(Policy policy) {
+    long memory = policy.limits().memoryBytes();
+    return memory > 0 ? memory / 4 : 1L << 30;
+  }
+
+  private String newKey() {
+    byte[] bytes = new byte[32];
+    random.nextBytes(bytes);
+    return "sc-" + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+  }
+
+  /** Where the container's workspace server listens, and its key (from its environment). */
+  private Instance.Remote instance(JsonNode state) {
+    String id = state.path("Id").asString();
+    String name = state.path("Name").asString().replaceFirst("^/", "");
+    String ip = "";
+    JsonNode networks = state.path("NetworkSettings").path("Networks");
+    for (String network : List.of(settings.network(), egressNetwork())) {
+      String address = networks.path(network).path("IPAddress").asString("");
+      if (!address.isEmpty()) {
+        ip = address;
+        break;
+      }
+    }
+    if (ip.isEmpty()) {
+      throw new Unavailable("the workspace container " + name + " has no address on " + settings.network());
+    }
+    String key = "";
+    for (JsonNode entry : state.path("Config").path("Env")) {
+      String text = entry.asString("");
+      if (text.startsWith(KEY_VARIABLE + "=")) {
+        key = text.substring(KEY_VARIABLE.length() + 1);
+      }
+    }
+    if (key.isEmpty()) {
+      throw new Unavailable("the workspace container " + name + " has no API key");
+    }
+    return new Instance.Remote(id, name, URI.create("http://" + ip + ":" + settings.port()), key);
+  }
+
+  /** Polls {@code /health} until it answers 200, the container exits, or the deadline passes. */
+  private void awaitReady(Instance.Remote instance, JsonNode state) {
+    long deadline = System.nanoTime() + settings.readyTimeout().toNanos();
+    HttpRequest health = HttpRequest.newBuilder(instance.base().resolve("/health")).timeout(Duration.ofSeconds(2)).GET().build();
+    for (int attempt = 0; ; attempt++) {
+      try {
+        if (probe.send(health, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+          return;
+        }
+      } catch (java.io.IOException e) {
+        // not listening yet
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new Unavailable("interrupted while waiting for the workspace to start");
+      }
+      if (System.nanoTime() > deadline) {
+        throw new Unavailable("the workspace container " + instance.name() + " did not answer /health within "
+            + settings.readyTimeout().toSeconds() + " s");
+      }
+      if (attempt % 50 == 49) {
+        JsonNode now = docker.inspect(instance.id()).orElse(state);
+        if (!now.path("State").path("Running").asBoolean(false)) {
+          throw new Unavailable("the workspace container " + instance.name() + " exited (status "
+              + now.path("State").path("ExitCode").asInt() + ") before it was ready; see docker logs " + instance.name());
+        }
+      }
+      try {
+        Thread.sleep(attempt < 200 ? 5 : 50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new Unavailable("interrupted while waiting for the workspace to start");
+      }
+    }
+  }
+
+  @Override
+  public void stop(Tenant tenant) {
+    running.remove(tenant.id());
+    Optional<JsonNode> container = docker.inspect(containerName(tenant.id()));
+    if (container.isPresent() && owns(container.get(), tenant.id())) {
+      docker.stop(container.get().path("Id").asString(), settings.stopGrace());
+    }
+  }
+
+  @Override
+  public void reset(Tenant tenant) {
+    removeAll(tenant.id());
+  }
+
+  @Override
+  public void destroy(Tenant tenant) {
+    removeAll(tenant.id());
+  }
+
+  /** Removes the tenant's container and its home volume. */
+  private void removeAll(String tenantId) {
+    running.remove(tenantId);
+    Optional<JsonNode> container = docker.inspect(containerName(tenantId));
+    if (container.isPresent() && owns(container.get(), tenantId)) {
+      docker.remove(container.get().path("Id").asString());
+    }
+    docker.removeVolume(volumeName(tenantId));
+  }
+
+  @Override
+  public Map<String, Instance> reconcile(Map<String, Tenant> known) {
+    Map<String, Instance> adopted = new HashMap<>();
+    for (JsonNode summary : docker.list(ownLabels())) {
+      String id = summary.path("Id").asString();
+      String tenantId = summary.path("Labels").path(TENANT).asString("");
+      if (!known.containsKey(tenantId) || !containerName(tenantId).equals(summary.path("Names").path(0).asString("").replaceFirst("^/", ""))) {
+        log.info("reaping container {} of unknown tenant {}", id.substring(0, Math.min(12, id.length())), tenantId);
+        docker.remove(id);
+        if (!known.containsKey(tenantId) && !tenantId.isEmpty()) {
+          docker.removeVolume(volumeName(tenantId));
+        }
+        continue;
+      }
+      if (!"running".equals(summary.path("State").asString(""))) {
+        continue; // stopped: resumed on the tenant's next request
+      }
+      try {
+        JsonNode state = docker.inspect(id).orElseThrow(() -> new Unavailable("vanished"));
+        Instance.Remote instance = instance(state);
+        awaitReady(instance, state);
+        running.put(tenantId, instance);
+        adopted.put(tenantId, instance);
+      } catch (RuntimeException e) {
+        log.warn("container {} of tenant {} runs but cannot be adopted ({}); stopping it", id, tenantId, e.getMessage());
+        docker.stop(id, settings.stopGrace());
+      }
+    }
+    // Homes whose tenant is gone (a crash between removing the container and the volume).
+    for (String volume : docker.volumes(ownLabels())) {
+      boolean owned = known.keySet().stream().anyMatch(t -> volumeName(t).equals(volume));
+      if (!owned) {
+        log.info("reaping volume {} of an unknown tenant", volume);
+        try {
+          docker.removeVolume(volume);
+        } catch (DockerClient.Failure e) {
+          log.warn("cannot remove volume {}: {}", volume, e.getMessage());
+        }
+      }
+    }
+    return adopted;
+  }
+
+  @Override
+  public Set<String> running() {
+    return Set.copyOf(running.keySet());
+  }
+
+  /** The containers keep running (a restarted orchestrator adopts them); only the client closes. */
+  @Override
+  public void close() {
+    probe.close();
+    docker.close();
+  }
+
+  private static String sha256(String text) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
