@@ -28,7 +28,7 @@ public final class Main {
     CommandSpec bench = CommandSpec.create().name("bench").mixinStandardHelpOptions(true);
     bench.usageMessage().description("Benchmarks that print their figures.");
     bench.addPositional(CommandLine.Model.PositionalParamSpec.builder().paramLabel("WHAT").arity("0..1")
-        .description("exec (default), kernel, terminal, orchestrator or interpreter").type(String.class).build());
+        .description("exec (default), kernel, terminal, orchestrator, interpreter or docker").type(String.class).build());
     bench.addOption(OptionSpec.builder("--duration").paramLabel("SECONDS").type(Integer.class).defaultValue("20")
         .description("Seconds of each concurrent load phase (default 20).").build());
     root.addSubcommand("bench", bench);
@@ -72,6 +72,7 @@ public final class Main {
         }
         case "image" -> image(sub, err);
         case "bench" -> sub.matchedPositionalValue(0, "exec").equals("orchestrator") ? OrchestratorBenchmark.run(out)
+            : sub.matchedPositionalValue(0, "exec").equals("docker") ? DockerBenchmark.run(out)
             : sub.matchedPositionalValue(0, "exec").equals("interpreter") ? dev.sandcastle.app.bench.InterpreterBenchmark.run(out)
             : dev.sandcastle.app.bench.ExecBenchmark.run(sub.matchedPositionalValue(0, "exec"), sub.matchedOptionValue("--duration", 20), out);
         default -> 2;

@@ -1,0 +1,166 @@
+package dev.sandcastle.app;
+
+import dev.sandcastle.app.image.ImageBuilder;
+import dev.sandcastle.orchestrator.backend.Instance;
+import dev.sandcastle.orchestrator.tenant.Caller;
+import dev.sandcastle.orchestrator.tenant.TenantKey;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code sandcastle bench docker}: what the docker backend costs, in one run against the local
+ * engine and the sandbox image. A new tenant's first {@code run_command} (container created,
+ * started and ready, then the command) over 30 tenants, interleaved with the floor {@code docker
+ * run --rm <image> true}; then a warm tenant's {@code run_command} through the orchestrator's
+ * proxy against the same command sent to the container's server directly. Prints figures;
+ * asserts nothing. Removes the tenants it made.
+ */
+final class DockerBenchmark {
+  private static final String KEY = "bench-admin-key-0123456789abcdef";
+  private static final String COMMAND = "{\"command\":\"echo hi\"}";
+  private static final int TENANTS = 30;
+  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+  private DockerBenchmark() {}
+
+  static int run(PrintWriter out) {
+    try {
+      new DockerBenchmark().all(out);
+      out.flush();
+      return 0;
+    } catch (Exception e) {
+      out.println("benchmark failed: " + e);
+      out.flush();
+      return 1;
+    }
+  }
+
+  private void all(PrintWriter out) throws Exception {
+    out.printf("Sandcastle docker backend benchmark (%d cores, image %s; medians and percentiles of this run)%n",
+        Runtime.getRuntime().availableProcessors(), ImageBuilder.DEFAULT_TAG);
+    for (String pool : List.of("0", "2")) {
+      Path data = Files.createTempDirectory("sandcastle-bench-docker");
+      try (Orchestrator server = start(data, pool)) {
+        String base = "http://127.0.0.1:" + server.port();
+        for (int i = 0; i < 3; i++) { // warm the orchestrator's JVM and the engine's caches; not measured
+          post(base, "warmup-" + i, KEY);
+          floor();
+        }
+        deleteAll(base);
+        double[] floor = new double[TENANTS];
+        double[] fresh = new double[TENANTS];
+        for (int i = 0; i < TENANTS; i++) { // interleaved, so both see the same machine
+          floor[i] = floor();
+          if (!pool.equals("0")) {
+            Thread.sleep(2500); // new tenants arrive with time for the pool to refill in between
+          }
+          long started = System.nanoTime();
+          post(base, "new-user-" + i, KEY);
+          fresh[i] = (System.nanoTime() - started) / 1e6;
+          if (i % 10 == 9) {
+            deleteAll(base); // keep at most 10 workspaces alive; removing is not measured
+          }
+        }
+        report(out, "floor: docker run --rm <image> true", floor, "");
+        report(out, "new tenant, warm pool of " + pool + ": first run_command", fresh, "");
+        out.printf("  %-58s %.2fx the floor (target <= 1.5x)%n", "new tenant p50", percentile(fresh, 50) / percentile(floor, 50));
+        out.flush();
+        if (pool.equals("2")) {
+          warm(out, base, server);
+        }
+        deleteAll(base);
+      }
+    }
+  }
+
+  private void warm(PrintWriter out, String base, Orchestrator server) throws Exception {
+    post(base, "warm-user", KEY);
+    Instance.Remote instance = (Instance.Remote) server.tenants().acquire(new TenantKey("warm-user", null, null), Caller.SYSTEM);
+    String direct = instance.base().toString();
+    double[] d = null;
+    double[] p = null;
+    for (int round = 0; round < 2; round++) { // the first round is warm-up
+      d = new double[1000];
+      p = new double[1000];
+      for (int i = 0; i < d.length; i++) { // interleaved, so both see the same machine
+        long t0 = System.nanoTime();
+        postTo(direct, "warm-user", instance.apiKey());
+        long t1 = System.nanoTime();
+        post(base, "warm-user", KEY);
+        long t2 = System.nanoTime();
+        d[i] = (t1 - t0) / 1e6;
+        p[i] = (t2 - t1) / 1e6;
+      }
+    }
+    report(out, "warm tenant: run_command on the container directly", d, "");
+    report(out, "warm tenant: run_command through the orchestrator", p, "");
+    out.printf("  %-58s p50 %.3f ms (target < 1 ms), p99 %.3f ms%n", "proxy overhead", percentile(p, 50) - percentile(d, 50),
+        percentile(p, 99) - percentile(d, 99));
+  }
+
+  /** One {@code docker run --rm <image> true}: create, start, wait, remove, as the CLI does it. */
+  private static double floor() throws Exception {
+    long started = System.nanoTime();
+    Process process = new ProcessBuilder("docker", "run", "--rm", "--network", "none", "--entrypoint", "/bin/true", ImageBuilder.DEFAULT_TAG)
+        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    if (process.waitFor() != 0) {
+      throw new IllegalStateException("docker run failed (is the image built? sandcastle image build)");
+    }
+    return (System.nanoTime() - started) / 1e6;
+  }
+
+  private void deleteAll(String base) throws Exception {
+    HttpResponse<String> list = http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/tenants")).header("Authorization", "Bearer " + KEY)
+        .GET().build(), HttpResponse.BodyHandlers.ofString());
+    for (var tenant : tools.jackson.databind.json.JsonMapper.builder().build().readTree(list.body())) {
+      http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/tenants/" + tenant.path("id").asString()))
+          .header("Authorization", "Bearer " + KEY).DELETE().build(), HttpResponse.BodyHandlers.discarding());
+    }
+  }
+
+  private void post(String base, String user, String key) throws Exception {
+    postTo(base, user, key);
+  }
+
+  private void postTo(String base, String user, String key) throws Exception {
+    HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(base + "/execute?wait=10"))
+        .header("Authorization", "Bearer " + key).header("X-User-Id", user).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(COMMAND)).build(), HttpResponse.BodyHandlers.ofString());
+    if (response.statusCode() != 200 || !response.body().contains("hi\\n")) {
+      throw new IllegalStateException("run_command failed: " + response.statusCode() + " " + response.body());
+    }
+  }
+
+  private static Orchestrator start(Path data, String pool) {
+    Map<Setting, String> settings = new EnumMap<>(Setting.class);
+    settings.put(Setting.DATA_DIR, data.toString());
+    settings.put(Setting.PORT, "0");
+    settings.put(Setting.API_KEY, KEY);
+    settings.put(Setting.BACKEND, "docker");
+    settings.put(Setting.WARM_POOL, pool);
+    settings.put(Setting.SWEEP_INTERVAL, "3600");
+    return Orchestrator.start(Config.load(settings, Map.of(), 8080), new PrintWriter(new StringWriter()), false);
+  }
+
+  private static void report(PrintWriter out, String what, double[] millis, String target) {
+    out.printf("  %-58s p50 %.2f ms, p90 %.2f ms, p99 %.2f ms (n=%d)%s%n", what, percentile(millis, 50), percentile(millis, 90),
+        percentile(millis, 99), millis.length, target.isEmpty() ? "" : "  " + target);
+    out.flush();
+  }
+
+  private static double percentile(double[] values, double p) {
+    double[] sorted = values.clone();
+    Arrays.sort(sorted);
+    return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100 * sorted.length) - 1)];
+  }
+}
