@@ -113,6 +113,8 @@ final class Orchestrator implements AutoCloseable {
     resources.push(backend);
     if (backend instanceof LocalBackend local) {
       local.keepWarm(policies.resolve(dev.sandcastle.orchestrator.tenant.TenantKey.DEFAULT_POLICY), o.warmPool());
+    } else if (backend instanceof DockerBackend docker) {
+      docker.keepWarm(policies.resolve(dev.sandcastle.orchestrator.tenant.TenantKey.DEFAULT_POLICY), o.warmPool());
     }
     TenantService tenants = new TenantService(new TenantRepository(database), policies, backend, keys, audit, metrics, Clock.systemUTC(),
         o.maxTenantsPerUser());

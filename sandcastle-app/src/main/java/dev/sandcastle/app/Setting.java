@@ -53,7 +53,7 @@ enum Setting {
   OPEN_WEBUI_URL("open-webui-url", "", "Open WebUI's URL, to check user tokens by calling back GET /api/v1/auths/ (cached 60 s) when no secret or JWKS is set.", "SANDCASTLE_OPEN_WEBUI_URL", "OPEN_WEBUI_URL"),
   ALLOW_SIGNUP("allow-signup", "true", "serve: anyone may create a local account (POST /api/auth/signup); the first becomes admin. false: only the first account can be created.", "SANDCASTLE_ALLOW_SIGNUP"),
   IDLE_TIMEOUT("idle-timeout", "1800", "Seconds without a request after which a tenant's workspace is stopped (files stay); the default policy's value and every policy's maximum.", "SANDCASTLE_IDLE_TIMEOUT", "TERMINALS_IDLE_TIMEOUT"),
-  WARM_POOL("warm-pool", "2", "serve: sandboxes kept started ahead for new tenants of the default policy (0: none); each holds ~15 MiB.", "SANDCASTLE_WARM_POOL"),
+  WARM_POOL("warm-pool", "2", "serve: workspaces kept started ahead for new tenants of the default policy (0: none); each holds ~15 MiB (local backend) or a running container (docker).", "SANDCASTLE_WARM_POOL"),
   MAX_TENANTS_PER_USER("max-tenants-per-user", "16", "Workspaces one user may have (one per policy and context); more are refused (429).", "SANDCASTLE_MAX_TENANTS_PER_USER"),
   SWEEP_INTERVAL("sweep-interval", "15", "Seconds between checks for idle workspaces and scheduled resets.", "SANDCASTLE_SWEEP_INTERVAL"),
   STORAGE("storage", "10g", "Disk quota of a tenant's home (best effort: enforced by container backends).", "SANDCASTLE_STORAGE"),

@@ -49,7 +49,12 @@ class DockerBackendTest {
   }
 
   static Orchestrator start(Path dataDir) {
+    return start(dataDir, "0");
+  }
+
+  static Orchestrator start(Path dataDir, String warmPool) {
     Map<Setting, String> settings = new EnumMap<>(Setting.class);
+    settings.put(Setting.WARM_POOL, warmPool);
     settings.put(Setting.DATA_DIR, dataDir.toString());
     settings.put(Setting.PORT, "0");
     settings.put(Setting.API_KEY, ADMIN_KEY);
@@ -180,6 +185,42 @@ class DockerBackendTest {
     }
     assertThat(docker("ps", "-aq", "--filter", "label=sandcastle.orchestrator=" + oid)).as("containers left").isBlank();
     assertThat(docker("volume", "ls", "-q", "--filter", "label=sandcastle.orchestrator=" + oid)).as("volumes left").isBlank();
+  }
+
+  @Test
+  @Order(7)
+  void aNewTenantTakesAContainerFromTheWarmPool() throws Exception {
+    server.close();
+    server = null;
+    Path pooled = Files.createTempDirectory("sandcastle-docker-pool");
+    String oid = dev.sandcastle.orchestrator.backend.docker.DockerBackend.idOf(pooled.toAbsolutePath().normalize().toString());
+    String spares = "label=sandcastle.orchestrator=" + oid;
+    try (Orchestrator withPool = start(pooled, "1")) {
+      Http dave = new Http("http://127.0.0.1:" + withPool.port(), Map.of("Authorization", "Bearer " + ADMIN_KEY, "X-User-Id", "dave"));
+      Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> docker("ps", "-q", "--filter", spares).lines().count() == 1);
+      String spare = docker("ps", "-q", "--no-trunc", "--filter", spares).trim();
+      String address = docker("inspect", "--format", "{{.NetworkSettings.Networks.sandcastle.IPAddress}}", spare).trim();
+      Http direct = new Http("http://" + address + ":8000", Map.of());
+      Awaitility.await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> direct.get("/health").status() == 200);
+      long started = System.nanoTime();
+      assertThat(output(dave.run("echo quick > q.txt && cat q.txt"))).isEqualTo("quick\n");
+      long millis = (System.nanoTime() - started) / 1_000_000;
+      Http admin = new Http("http://127.0.0.1:" + withPool.port(), Map.of("Authorization", "Bearer " + ADMIN_KEY));
+      JsonNode tenant = admin.get("/api/v1/tenants").json().path(0);
+      assertThat(tenant.path("instance_id").asString()).as("the spare became dave's (in %d ms)", millis).isEqualTo(spare);
+      assertThat(docker("inspect", "--format", "{{.Name}}", spare).trim()).isEqualTo("/" + tenant.path("instance_name").asString());
+      // The pool refills; a second start of dave's keeps his container and home.
+      Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> docker("ps", "-q", "--filter", spares).lines().count() == 2);
+      assertThat(admin.post("/api/v1/tenants/" + tenant.path("id").asString() + "/stop", Map.of()).status()).isEqualTo(200);
+      assertThat(output(dave.run("cat q.txt"))).isEqualTo("quick\n");
+      assertThat(admin.delete("/api/v1/tenants/" + tenant.path("id").asString()).status()).isEqualTo(204);
+    }
+    String containersLeft = docker("ps", "-aq", "--filter", spares);
+    String volumesLeft = docker("volume", "ls", "-q", "--filter", spares);
+    containersLeft.lines().forEach(c -> docker("rm", "-f", c));
+    volumesLeft.lines().forEach(v -> docker("volume", "rm", "-f", v));
+    assertThat(containersLeft).as("containers left, spares included").isBlank();
+    assertThat(volumesLeft).as("volumes left").isBlank();
   }
 
   static JsonNode tenant(String userId) {

@@ -69,6 +69,7 @@ public final class DockerBackend implements Backend {
   static final String USER = "sandcastle.user";
   static final String POLICY = "sandcastle.policy";
   static final String CONTEXT = "sandcastle.context";
+  static final String SPARE = "sandcastle.spare";
   static final String KEY_VARIABLE = "SANDCASTLE_API_KEY";
   static final int UID = 1000;
   static final String HOME = "/home/user";
@@ -101,6 +102,14 @@ public final class DockerBackend implements Backend {
   private final HttpClient probe = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private final SecureRandom random = new SecureRandom();
   private final Map<String, Instance.Remote> running = new ConcurrentHashMap<>();
+  private final java.util.concurrent.ConcurrentLinkedDeque<Instance.Remote> spares = new java.util.concurrent.ConcurrentLinkedDeque<>();
+  private final java.util.concurrent.atomic.AtomicBoolean refilling = new java.util.concurrent.atomic.AtomicBoolean();
+  // Completed when the spare being made is ready (or failed); a new tenant that finds no ready spare waits for it.
+  private volatile java.util.concurrent.CompletableFuture<Void> nextSpare = java.util.concurrent.CompletableFuture.completedFuture(null);
+  private volatile Policy sparePolicy;
+  private volatile int poolSize;
+  private volatile boolean reconciled;
+  private volatile boolean closed;
 
   /**
    * Connects to the engine, checks its API version and makes the two networks.
@@ -128,6 +137,122 @@ public final class DockerBackend implements Backend {
   @Override
   public String name() {
     return "docker";
+  }
+
+  /**
+   * Keeps {@code count} containers of {@code policy} started and ready ahead of demand: a new
+   * tenant of that very policy takes one (renamed to the tenant's name; its first command then
+   * costs no container start) and the pool refills in the background. A spare has a fresh home
+   * volume and key that no tenant has had. Docker cannot relabel a container, so a taken spare
+   * keeps the labels it was made with (managed-by, orchestrator, policy, {@value #SPARE}) and is
+   * known by its name from then on. Call before the tenant service starts; filling begins after
+   * reconciling. Spares are removed on {@link #close}.
+   */
+  public void keepWarm(Policy policy, int count) {
+    this.sparePolicy = policy;
+    this.poolSize = Math.max(0, count);
+  }
+
+  private void refill() {
+    if (poolSize == 0 || !reconciled || closed || !refilling.compareAndSet(false, true)) {
+      return;
+    }
+    Thread.ofVirtual().name("docker-warm-pool").start(() -> {
+      try {
+        while (spares.size() < poolSize && !closed) {
+          var made = new java.util.concurrent.CompletableFuture<Void>();
+          nextSpare = made;
+          try {
+            spares.add(newSpare());
+          } finally {
+            made.complete(null);
+          }
+        }
+      } catch (RuntimeException e) {
+        log.warn("the warm pool could not be filled: {}", e.toString());
+      } finally {
+        refilling.set(false);
+      }
+      if (closed) {
+        removeSpares();
+      }
+    });
+  }
+
+  private Instance.Remote newSpare() {
+    Policy policy = sparePolicy;
+    String name = "sc-" + settings.orchestratorId() + "-spare-" + HexFormat.of().formatHex(bytes(6));
+    Map<String, String> labels = ownLabels();
+    labels.put(SPARE, "true");
+    labels.put(POLICY, policy.id());
+    docker.createVolume(name + "-home", labels);
+    ObjectNode spec = spec(labels, name + "-home", policy, newKey());
+    String id;
+    try {
+      id = docker.create(name, spec);
+      docker.start(id);
+      JsonNode state = docker.inspect(id).orElseThrow(() -> new Unavailable("a spare container vanished"));
+      Instance.Remote instance = instance(state);
+      awaitReady(instance, state);
+      return instance;
+    } catch (RuntimeException e) {
+      removeQuietly(name, name + "-home");
+      throw e;
+    }
+  }
+
+  private byte[] bytes(int n) {
+    byte[] b = new byte[n];
+    random.nextBytes(b);
+    return b;
+  }
+
+  /** Takes a ready spare for the tenant: renamed to the tenant's container name. Empty when none fits. */
+  private Optional<Instance.Remote> takeSpare(Tenant tenant, Policy policy) {
+    if (poolSize == 0 || !policy.equals(sparePolicy)) {
+      return Optional.empty();
+    }
+    if (spares.isEmpty()) {
+      try {
+        // One on its way is ready sooner than a container started now.
+        nextSpare.get(settings.readyTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        // make one below
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new Unavailable("interrupted while waiting for a workspace");
+      }
+    }
+    for (Instance.Remote spare; (spare = spares.poll()) != null; ) {
+      try {
+        String name = containerName(tenant.id());
+        docker.rename(spare.id(), name);
+        JsonNode state = docker.inspect(spare.id()).orElseThrow(() -> new Unavailable("a spare container vanished"));
+        if (state.path("State").path("Running").asBoolean(false)) {
+          return Optional.of(new Instance.Remote(spare.id(), name, spare.base(), spare.apiKey()));
+        }
+        removeContainerAndHome(state);
+      } catch (RuntimeException e) {
+        log.warn("a spare container could not be taken ({}); removing it", e.getMessage());
+        removeQuietly(spare.id(), spare.name() + "-home");
+      }
+    }
+    return Optional.empty();
+  }
+
+  private void removeSpares() {
+    for (Instance.Remote spare; (spare = spares.poll()) != null; ) {
+      removeQuietly(spare.id(), spare.name() + "-home");
+    }
+  }
+
+  private void removeQuietly(String container, String volume) {
+    try {
+      docker.remove(container);
+      docker.removeVolume(volume);
+    } catch (RuntimeException e) {
+      log.warn("cannot remove {} and {}: {}", container, volume, e.getMessage());
+    }
   }
 
   private String egressNetwork() {
@@ -186,11 +311,34 @@ public final class DockerBackend implements Backend {
     return labels;
   }
 
-  /** Whether this container is this orchestrator's, for this tenant. */
+  /**
+   * Whether this container (as inspected) is this orchestrator's, for this tenant: ours by its
+   * labels, the tenant's by its name and by its tenant label (a taken spare has none).
+   */
   private boolean owns(JsonNode container, String tenantId) {
     JsonNode labels = container.path("Config").path("Labels");
-    return "sandcastle".equals(labels.path(MANAGED_BY).asString(null)) && settings.orchestratorId().equals(labels.path(ORCHESTRATOR).asString(null))
-        && tenantId.equals(labels.path(TENANT).asString(null));
+    String tenantLabel = labels.path(TENANT).asString("");
+    return ours(labels) && containerName(tenantId).equals(container.path("Name").asString("").replaceFirst("^/", ""))
+        && (tenantLabel.equals(tenantId) || (tenantLabel.isEmpty() && labels.path(SPARE).asString("").equals("true")));
+  }
+
+  private boolean ours(JsonNode labels) {
+    return "sandcastle".equals(labels.path(MANAGED_BY).asString(null)) && settings.orchestratorId().equals(labels.path(ORCHESTRATOR).asString(null));
+  }
+
+  /** The name of the volume mounted at the home (a taken spare's is not named after the tenant). */
+  private static Optional<String> homeVolume(JsonNode container) {
+    for (JsonNode mount : container.path("Mounts")) {
+      if (HOME.equals(mount.path("Destination").asString("")) && "volume".equals(mount.path("Type").asString(""))) {
+        return Optional.of(mount.path("Name").asString());
+      }
+    }
+    return Optional.empty();
+  }
+
+  private void removeContainerAndHome(JsonNode container) {
+    docker.remove(container.path("Id").asString());
+    homeVolume(container).ifPresent(docker::removeVolume);
   }
 
   @Override
@@ -204,6 +352,12 @@ public final class DockerBackend implements Backend {
     if (existing.isPresent()) {
       id = existing.get().path("Id").asString();
     } else {
+      Optional<Instance.Remote> spare = takeSpare(tenant, policy);
+      refill();
+      if (spare.isPresent()) {
+        running.put(tenant.id(), spare.get());
+        return spare.get();
+      }
       id = create(tenant, policy, name);
     }
     JsonNode state = docker.inspect(id).orElseThrow(() -> new Unavailable("the workspace container vanished while starting"));
@@ -215,7 +369,7 @@ public final class DockerBackend implements Backend {
         // make it again on the same volume; the home stays.
         log.warn("the container of tenant {} did not start ({}); recreating it", tenant.id(), e.getMessage());
         docker.remove(id);
-        id = create(tenant, policy, name);
+        id = create(tenant, policy, name, homeVolume(state).orElse(volumeName(tenant.id())));
         docker.start(id);
       }
       state = docker.inspect(id).orElseThrow(() -> new Unavailable("the workspace container vanished while starting"));
@@ -226,13 +380,17 @@ public final class DockerBackend implements Backend {
     return instance;
   }
 
-  /** Creates the tenant's volume and container; on a name conflict, the container already there is adopted. */
   private String create(Tenant tenant, Policy policy, String name) {
+    return create(tenant, policy, name, volumeName(tenant.id()));
+  }
+
+  /** Creates the tenant's volume (if new) and container; on a name conflict, the container already there is adopted. */
+  private String create(Tenant tenant, Policy policy, String name, String volume) {
     if (!docker.hasImage(image(policy))) {
       throw new Unavailable("the sandbox image " + image(policy) + " is missing from the Docker engine; build it with 'sandcastle image build'");
     }
-    docker.createVolume(volumeName(tenant.id()), labels(tenant));
-    ObjectNode spec = spec(tenant, policy, newKey());
+    docker.createVolume(volume, labels(tenant));
+    ObjectNode spec = spec(labels(tenant), volume, policy, newKey());
     try {
       return docker.create(name, spec);
     } catch (DockerClient.Failure e) {
@@ -251,7 +409,7 @@ public final class DockerBackend implements Backend {
   }
 
   /** The container's creation request (Engine API {@code POST /containers/create}). */
-  ObjectNode spec(Tenant tenant, Policy policy, String key) {
+  ObjectNode spec(Map<String, String> labels, String volume, Policy policy, String key) {
     ObjectNode spec = JSON.createObjectNode();
     spec.put("Image", image(policy));
     spec.put("User", UID + ":" + UID);
@@ -263,7 +421,7 @@ public final class DockerBackend implements Backend {
       }
     });
     env.add(KEY_VARIABLE + "=" + key);
-    labels(tenant).forEach(spec.putObject("Labels")::put);
+    labels.forEach(spec.putObject("Labels")::put);
     spec.putObject("ExposedPorts").putObject(settings.port() + "/tcp");
     spec.put("StopTimeout", (int) settings.stopGrace().toSeconds());
     ObjectNode host = spec.putObject("HostConfig");
@@ -271,7 +429,7 @@ public final class DockerBackend implements Backend {
     host.put("ReadonlyRootfs", true);
     host.putObject("Tmpfs").put("/tmp", "rw,nosuid,nodev,size=" + Math.max(64L << 20, Math.min(1L << 30, tmpfsSize(policy))));
     ArrayNode mounts = host.putArray("Mounts");
-    mounts.addObject().put("Type", "volume").put("Source", volumeName(tenant.id())).put("Target", HOME);
+    mounts.addObject().put("Type", "volume").put("Source", volume).put("Target", HOME);
     var limits = policy.limits();
     if (limits.memoryBytes() > 0) {
       host.put("Memory", limits.memoryBytes());
@@ -353,7 +511,7 @@ public final class DockerBackend implements Backend {
         throw new Unavailable("the workspace container " + instance.name() + " did not answer /health within "
             + settings.readyTimeout().toSeconds() + " s");
       }
-      if (attempt % 50 == 49) {
+      if (attempt % 100 == 99) {
         JsonNode now = docker.inspect(instance.id()).orElse(state);
         if (!now.path("State").path("Running").asBoolean(false)) {
           throw new Unavailable("the workspace container " + instance.name() + " exited (status "
@@ -361,7 +519,7 @@ public final class DockerBackend implements Backend {
         }
       }
       try {
-        Thread.sleep(attempt < 200 ? 5 : 50);
+        Thread.sleep(10);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new Unavailable("interrupted while waiting for the workspace to start");
@@ -393,44 +551,52 @@ public final class DockerBackend implements Backend {
     running.remove(tenantId);
     Optional<JsonNode> container = docker.inspect(containerName(tenantId));
     if (container.isPresent() && owns(container.get(), tenantId)) {
-      docker.remove(container.get().path("Id").asString());
+      removeContainerAndHome(container.get());
     }
     docker.removeVolume(volumeName(tenantId));
   }
 
   @Override
   public Map<String, Instance> reconcile(Map<String, Tenant> known) {
+    Map<String, String> tenantByName = new HashMap<>();
+    known.keySet().forEach(t -> tenantByName.put(containerName(t), t));
     Map<String, Instance> adopted = new HashMap<>();
+    Set<String> homesInUse = new java.util.HashSet<>();
     for (JsonNode summary : docker.list(ownLabels())) {
       String id = summary.path("Id").asString();
-      String tenantId = summary.path("Labels").path(TENANT).asString("");
-      if (!known.containsKey(tenantId) || !containerName(tenantId).equals(summary.path("Names").path(0).asString("").replaceFirst("^/", ""))) {
-        log.info("reaping container {} of unknown tenant {}", id.substring(0, Math.min(12, id.length())), tenantId);
-        docker.remove(id);
-        if (!known.containsKey(tenantId) && !tenantId.isEmpty()) {
-          docker.removeVolume(volumeName(tenantId));
-        }
+      String name = summary.path("Names").path(0).asString("").replaceFirst("^/", "");
+      String tenantId = tenantByName.get(name);
+      JsonNode state = docker.inspect(id).orElse(null);
+      if (state == null) {
         continue;
       }
-      if (!"running".equals(summary.path("State").asString(""))) {
+      if (tenantId == null || !owns(state, tenantId)) {
+        // A container of a deleted tenant, or a spare of an earlier run.
+        log.info("reaping container {} ({}) that no known tenant owns", name, id.substring(0, Math.min(12, id.length())));
+        removeContainerAndHome(state);
+        continue;
+      }
+      homeVolume(state).ifPresent(homesInUse::add);
+      if (!state.path("State").path("Running").asBoolean(false)) {
         continue; // stopped: resumed on the tenant's next request
       }
       try {
-        JsonNode state = docker.inspect(id).orElseThrow(() -> new Unavailable("vanished"));
         Instance.Remote instance = instance(state);
         awaitReady(instance, state);
         running.put(tenantId, instance);
         adopted.put(tenantId, instance);
       } catch (RuntimeException e) {
-        log.warn("container {} of tenant {} runs but cannot be adopted ({}); stopping it", id, tenantId, e.getMessage());
+        log.warn("container {} of tenant {} runs but cannot be adopted ({}); stopping it", name, tenantId, e.getMessage());
         docker.stop(id, settings.stopGrace());
       }
     }
-    // Homes whose tenant is gone (a crash between removing the container and the volume).
+    // Homes no container uses and no known tenant is named for (a crash between removing a
+    // container and its volume). A stopped tenant's home outlives its removed container.
+    Set<String> tenantHomes = new java.util.HashSet<>();
+    known.keySet().forEach(t -> tenantHomes.add(volumeName(t)));
     for (String volume : docker.volumes(ownLabels())) {
-      boolean owned = known.keySet().stream().anyMatch(t -> volumeName(t).equals(volume));
-      if (!owned) {
-        log.info("reaping volume {} of an unknown tenant", volume);
+      if (!homesInUse.contains(volume) && !tenantHomes.contains(volume)) {
+        log.info("reaping volume {} that no known tenant owns", volume);
         try {
           docker.removeVolume(volume);
         } catch (DockerClient.Failure e) {
@@ -438,6 +604,8 @@ public final class DockerBackend implements Backend {
         }
       }
     }
+    reconciled = true;
+    refill();
     return adopted;
   }
 
@@ -449,6 +617,8 @@ public final class DockerBackend implements Backend {
   /** The containers keep running (a restarted orchestrator adopts them); only the client closes. */
   @Override
   public void close() {
+    closed = true;
+    removeSpares();
     probe.close();
     docker.close();
   }

@@ -124,6 +124,11 @@ final class DockerClient implements AutoCloseable {
     send(HttpMethod.POST, "/containers/" + encode(id) + "/start", null, TIMEOUT);
   }
 
+  /** Renames a container. */
+  void rename(String id, String name) {
+    send(HttpMethod.POST, "/containers/" + encode(id) + "/rename?name=" + encode(name), null, TIMEOUT);
+  }
+
   /** The container's state and configuration, or empty when there is none by that id or name. */
   Optional<JsonNode> inspect(String idOrName) {
     try {
