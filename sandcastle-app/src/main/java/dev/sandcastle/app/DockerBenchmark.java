@@ -60,10 +60,8 @@ final class DockerBenchmark {
         double[] floor = new double[TENANTS];
         double[] fresh = new double[TENANTS];
         for (int i = 0; i < TENANTS; i++) { // interleaved, so both see the same machine
+          awaitPool(server, Integer.parseInt(pool)); // new tenants arrive with time for the pool to refill in between
           floor[i] = floor();
-          if (!pool.equals("0")) {
-            Thread.sleep(2500); // new tenants arrive with time for the pool to refill in between
-          }
           long started = System.nanoTime();
           post(base, "new-user-" + i, KEY);
           fresh[i] = (System.nanoTime() - started) / 1e6;
@@ -106,6 +104,16 @@ final class DockerBenchmark {
     report(out, "warm tenant: run_command through the orchestrator", p, "");
     out.printf("  %-58s p50 %.3f ms (target < 1 ms), p99 %.3f ms%n", "proxy overhead", percentile(p, 50) - percentile(d, 50),
         percentile(p, 99) - percentile(d, 99));
+  }
+
+  /** Waits until the warm pool is full again, so that the floor and the next tenant see a quiet machine. */
+  private static void awaitPool(Orchestrator server, int size) throws InterruptedException {
+    var backend = (dev.sandcastle.orchestrator.backend.docker.DockerBackend) server.backend();
+    long deadline = System.nanoTime() + 120_000_000_000L;
+    while (backend.readySpares() < size && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    Thread.sleep(size == 0 ? 0 : 500); // the last spare's priming requests have settled
   }
 
   /** One {@code docker run --rm <image> true}: create, start, wait, remove, as the CLI does it. */

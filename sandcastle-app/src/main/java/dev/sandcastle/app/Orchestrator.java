@@ -60,11 +60,13 @@ final class Orchestrator implements AutoCloseable {
   private final Deque<AutoCloseable> resources;
   private final Javalin app;
   private final TenantService tenants;
+  private final Backend backend;
 
-  private Orchestrator(Deque<AutoCloseable> resources, Javalin app, TenantService tenants) {
+  private Orchestrator(Deque<AutoCloseable> resources, Javalin app, TenantService tenants, Backend backend) {
     this.resources = resources;
     this.app = app;
     this.tenants = tenants;
+    this.backend = backend;
   }
 
   /** Builds and starts the server; the caller closes it. */
@@ -180,7 +182,7 @@ final class Orchestrator implements AutoCloseable {
     listening.set(app.port());
     log.info("Sandcastle orchestrator on http://{}:{} ({} backend{}, state in {})", config.host(), app.port(), backend.name(),
         multiUser ? ", one Linux account per user" : "", o.databaseUrl().isEmpty() ? "the embedded database" : "PostgreSQL");
-    return new Orchestrator(resources, app, tenants);
+    return new Orchestrator(resources, app, tenants, backend);
   }
 
   private static Backend backend(Config config, boolean multiUser) {
@@ -254,6 +256,10 @@ final class Orchestrator implements AutoCloseable {
 
   TenantService tenants() {
     return tenants;
+  }
+
+  Backend backend() {
+    return backend;
   }
 
   @Override

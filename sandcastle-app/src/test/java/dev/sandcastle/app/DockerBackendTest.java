@@ -55,6 +55,7 @@ class DockerBackendTest {
   static Orchestrator start(Path dataDir, String warmPool) {
     Map<Setting, String> settings = new EnumMap<>(Setting.class);
     settings.put(Setting.WARM_POOL, warmPool);
+    settings.put(Setting.HOST, "0.0.0.0"); // reachable on the bridge's gateway too: the workspaces must still not get in
     settings.put(Setting.DATA_DIR, dataDir.toString());
     settings.put(Setting.PORT, "0");
     settings.put(Setting.API_KEY, ADMIN_KEY);
@@ -124,6 +125,9 @@ class DockerBackendTest {
     assertThat(bobHost).isNotEmpty();
     assertThat(output(alice.run("curl -sS -m 2 -o /dev/null http://" + bobHost + ":8000/health 2>&1; echo exit=$?")))
         .as("no way to another tenant's container").doesNotContain("exit=0");
+    String gateway = docker("network", "inspect", "--format", "{{(index .IPAM.Config 0).Gateway}}", "sandcastle").trim();
+    assertThat(output(alice.run("curl -sS -m 2 -o /dev/null http://" + gateway + ":" + server.port() + "/health 2>&1; echo exit=$?")))
+        .as("no connection to the host, even to the orchestrator").doesNotContain("exit=0");
     assertThat(output(alice.run("touch /usr/x 2>&1; echo exit=$?"))).contains("Read-only file system", "exit=1");
     assertThat(output(alice.run("touch /tmp/x && echo tmp writable"))).isEqualTo("tmp writable\n");
     assertThat(output(alice.run("grep -E '^(CapEff|NoNewPrivs)' /proc/self/status")))

@@ -10,6 +10,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -111,6 +113,11 @@ public final class DockerBackend implements Backend {
   private volatile boolean reconciled;
   private volatile boolean closed;
 
+  /** How many started, ready containers wait in the warm pool (for benchmarks and tests). */
+  public int readySpares() {
+    return spares.size();
+  }
+
   /**
    * Connects to the engine, checks its API version and makes the two networks.
    *
@@ -194,10 +201,36 @@ public final class DockerBackend implements Backend {
       JsonNode state = docker.inspect(id).orElseThrow(() -> new Unavailable("a spare container vanished"));
       Instance.Remote instance = instance(state);
       awaitReady(instance, state);
+      prime(instance);
       return instance;
     } catch (RuntimeException e) {
       removeQuietly(name, name + "-home");
       throw e;
+    }
+  }
+
+  /**
+   * Sends a spare the requests that load the code of a first command (routing, authentication,
+   * JSON, the command and file paths) without running anything or leaving a trace in its
+   * history: a listing, a refused command and the status of none. Its first real command then
+   * takes milliseconds instead of a cold server's ~200 ms.
+   */
+  private void prime(Instance.Remote spare) {
+    List<HttpRequest> requests = List.of(
+        HttpRequest.newBuilder(spare.base().resolve("/files/list?directory=.")).GET(),
+        HttpRequest.newBuilder(spare.base().resolve("/execute?wait=1")).header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString("{\"command\":\"\"}")),
+        HttpRequest.newBuilder(spare.base().resolve("/execute/none/status")).GET())
+        .stream().map(b -> b.header("Authorization", "Bearer " + spare.apiKey()).timeout(Duration.ofSeconds(10)).build()).toList();
+    for (HttpRequest request : requests) {
+      try {
+        probe.send(request, HttpResponse.BodyHandlers.discarding());
+      } catch (java.io.IOException e) {
+        return; // not worth failing the spare for
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
     }
   }
 
@@ -266,18 +299,64 @@ public final class DockerBackend implements Backend {
         throw new Unavailable("the Docker network '" + name + "' exists but is not internal: workspaces on it could reach the"
             + " internet; remove it (docker network rm " + name + ") or name another with --docker-network");
       }
+    } else {
+      ObjectNode spec = JSON.createObjectNode().put("Name", name).put("Driver", "bridge").put("Internal", internal)
+          .put("CheckDuplicate", true);
+      spec.putObject("Options").put("com.docker.network.bridge.enable_icc", "false")
+          .put("com.docker.network.bridge.name", "scbr" + sha256(name).substring(0, 8));
+      spec.putObject("Labels").put(MANAGED_BY, "sandcastle");
+      try {
+        docker.createNetwork(spec);
+      } catch (DockerClient.Failure e) {
+        if (e.status != 409) {
+          throw e; // 409: another orchestrator made it meanwhile
+        }
+      }
+      existing = docker.network(name);
+    }
+    existing.ifPresent(network -> closeHostTo(network));
+  }
+
+  /**
+   * A bridge network's gateway is the host itself: without a rule, a workspace could open
+   * connections to every service of the host that listens on all addresses (the orchestrator,
+   * a database, an engine on TCP). Where the engine is on this machine and iptables can be run
+   * (as root), connections that containers on the bridge open to the host are dropped; replies
+   * to the orchestrator's own connections pass. Otherwise a warning says what is exposed.
+   */
+  private void closeHostTo(JsonNode network) {
+    String bridge = network.path("Options").path("com.docker.network.bridge.name").asString("");
+    if (bridge.isEmpty()) {
+      bridge = "br-" + network.path("Id").asString().substring(0, 12);
+    }
+    String warning = "workspaces on the Docker network " + network.path("Name").asString() + " can connect to services listening on"
+        + " all addresses of this host; ";
+    if (!settings.host().startsWith("unix://")) {
+      log.warn(warning + "the engine is remote: drop NEW connections from its bridge in the engine host's INPUT chain");
       return;
     }
-    ObjectNode spec = JSON.createObjectNode().put("Name", name).put("Driver", "bridge").put("Internal", internal)
-        .put("CheckDuplicate", true);
-    spec.putObject("Options").put("com.docker.network.bridge.enable_icc", "false");
-    spec.putObject("Labels").put(MANAGED_BY, "sandcastle");
+    List<String> rule = List.of("INPUT", "-i", bridge, "-m", "conntrack", "--ctstate", "NEW", "-m", "comment", "--comment",
+        "sandcastle: no connections from workspaces to the host", "-j", "DROP");
     try {
-      docker.createNetwork(spec);
-    } catch (DockerClient.Failure e) {
-      if (e.status != 409) {
-        throw e; // 409: another orchestrator made it meanwhile
+      if (iptables("-C", rule) != 0 && iptables("-I", rule) != 0) {
+        log.warn(warning + "iptables refused the rule that closes them (run as root)");
       }
+    } catch (java.io.IOException e) {
+      log.warn(warning + "iptables is missing ({})", e.getMessage());
+    }
+  }
+
+  private static int iptables(String action, List<String> rule) throws java.io.IOException {
+    List<String> command = new java.util.ArrayList<>(List.of(
+        Files.isExecutable(Path.of("/usr/sbin/iptables")) ? "/usr/sbin/iptables" : "iptables", "-w", "5", action));
+    command.addAll(rule);
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    try {
+      return process.waitFor(15, java.util.concurrent.TimeUnit.SECONDS) ? process.exitValue() : -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      process.destroyForcibly();
+      return -1;
     }
   }
 
