@@ -1,0 +1,1 @@
+// The Pyodide frame (built in the next commit).
