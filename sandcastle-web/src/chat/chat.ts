@@ -72,7 +72,7 @@ export class ChatView {
     const form = h('form', { class: 'composer' },
       this.chips,
       h('div', { class: 'row' },
-        h('button', { type: 'button', class: 'icon attach', title: 'Attach files', 'aria-label': 'Attach files' }, '📎'),
+        attachButton(),
         this.input, this.stopButton, this.sendButton),
       this.fileInput);
     form.querySelector('.attach')!.addEventListener('click', () => this.fileInput.click());
@@ -396,7 +396,7 @@ export class ChatView {
       if (message.role === 'user') {
         body.replaceChildren(h('div', { class: 'user-text' }, message.content));
         if (message.attachments?.length) {
-          body.append(h('div', { class: 'chips' }, ...message.attachments.map((a) => h('span', { class: 'chip' }, `📎 ${a.name}`))));
+          body.append(h('div', { class: 'chips' }, ...message.attachments.map((a) => h('span', { class: 'chip' }, a.name))));
         }
         return;
       }
@@ -471,6 +471,14 @@ export class ChatView {
     });
     renderDiagrams(body).catch((err) => toast(`Mermaid: ${err.message}`, 'error'));
   }
+}
+
+/** The paperclip button (an inline SVG: no icon font to load). */
+function attachButton(): HTMLButtonElement {
+  const button = h('button', { type: 'button', class: 'icon attach', title: 'Attach files', 'aria-label': 'Attach files' });
+  button.innerHTML = '<svg width="18" height="18" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" aria-hidden="true">'
+    + '<path d="M21 11.5l-8.6 8.6a5.5 5.5 0 01-7.8-7.8l8.6-8.6a3.7 3.7 0 015.2 5.2l-8.6 8.6a1.8 1.8 0 01-2.6-2.6l8-8"/></svg>';
+  return button;
 }
 
 /** The Markdown a rendered block came from (kept on the element for artifact buttons). */
