@@ -33,6 +33,15 @@ interface Attachment {
 }
 
 const PREFS = 'sandcastle.chat';
+const EXAMPLE = `import numpy as np
+import matplotlib.pyplot as plt
+
+x = np.linspace(0, 4 * np.pi, 200)
+plt.plot(x, np.sin(x), label="sin")
+plt.plot(x, np.cos(x), label="cos")
+plt.legend()
+plt.title("Hello from Sandcastle")
+plt.show()`;
 const MAX_ATTACHMENT = 20 * 1024 * 1024;
 
 function prefs(): { model?: string; mode: 'code' | 'terminal' | 'none'; engine: string } {
@@ -376,12 +385,32 @@ export class ChatView {
     }
   }
 
+  /** Runs a small chart example without a model (what a newcomer can do before configuring one). */
+  private example(): void {
+    const engine = this.engine.value;
+    const message: Message = {
+      role: 'assistant',
+      content: '',
+      segments: [
+        { kind: 'text', text: `An example, run ${engine === 'pyodide' ? 'in this browser' : 'in your workspace'} (press **Re-run** to run it again):` },
+        { kind: 'exec', exec: { id: 'example', engine, code: EXAMPLE, outputs: [] } },
+      ],
+    };
+    this.messages = [message];
+    this.renderAll();
+    this.list.querySelector<HTMLButtonElement>('details.exec .rerun')?.click();
+  }
+
   private renderAll(): void {
     this.list.replaceChildren(...this.messages.map((m, i) => this.renderMessage(m, i).element));
     if (this.messages.length === 0) {
+      const example = h('button', { class: 'secondary', id: 'run-example' }, 'Run an example chart');
+      example.addEventListener('click', () => this.example());
       this.list.append(h('div', { class: 'empty' },
         h('h2', {}, 'What shall we work on?'),
-        h('p', { class: 'muted' }, 'The model can run Python in your own workspace: ask for a chart, a table, a diagram or a web page.')));
+        h('p', { class: 'muted' }, 'The model can run Python in your own workspace: ask for a chart, a table, a diagram or a web page.'),
+        h('p', { class: 'muted small' }, 'No model yet? Code runs without one:'),
+        example));
     }
     this.list.scrollTop = this.list.scrollHeight;
   }
