@@ -58,6 +58,42 @@ public final class MockCluster {
     return client.pods().inNamespace(NAMESPACE).resource(ready).updateStatus();
   }
 
+  /** Marks the pod scheduled on a node, its container starting but not ready yet. */
+  public Pod markStarting(String name) {
+    Pod pod = awaitPod(name);
+    Pod starting = new PodBuilder(pod).withNewStatus().withPhase("Running")
+        .addNewCondition().withType("PodScheduled").withStatus("True").endCondition()
+        .addNewCondition().withType("Ready").withStatus("False").endCondition()
+        .endStatus().build();
+    return client.pods().inNamespace(NAMESPACE).resource(starting).updateStatus();
+  }
+
+  /** Installs the Terminal CRD from the repository's deploy/kubernetes into the mock cluster. */
+  public void installTerminalCrd() {
+    client.apiextensions().v1().customResourceDefinitions().resource(terminalCrd()).create();
+  }
+
+  public static io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition terminalCrd() {
+    try (var in = java.nio.file.Files.newInputStream(repository().resolve("deploy/kubernetes/crd-terminal.yaml"))) {
+      return io.fabric8.kubernetes.client.utils.Serialization.unmarshal(in,
+          io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition.class);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** The repository's root (tests run in the module's directory). */
+  public static java.nio.file.Path repository() {
+    java.nio.file.Path dir = java.nio.file.Path.of("").toAbsolutePath();
+    while (dir != null && !java.nio.file.Files.isDirectory(dir.resolve("deploy"))) {
+      dir = dir.getParent();
+    }
+    if (dir == null) {
+      throw new IllegalStateException("no deploy/ directory above " + java.nio.file.Path.of("").toAbsolutePath());
+    }
+    return dir;
+  }
+
   /** Marks the pod's container as unable to pull its image. */
   public Pod markImagePullFailure(String name) {
     Pod pod = awaitPod(name);
