@@ -126,6 +126,8 @@ public final class TerminalOperator implements AutoCloseable {
       try {
         reconciler.reconcile(name);
         failures.remove(name);
+      } catch (KubernetesClientException e) when (e.getCode() == 409) {
+        enqueue(name); // written meanwhile: read it again and redo the pass
       } catch (KubernetesClientException | IllegalArgumentException e) {
         int count = failures.merge(name, 1, Integer::sum);
         long delay = Math.min(60_000, 250L << Math.min(count, 8));
