@@ -126,9 +126,11 @@ public final class TerminalOperator implements AutoCloseable {
       try {
         reconciler.reconcile(name);
         failures.remove(name);
-      } catch (KubernetesClientException e) when (e.getCode() == 409) {
-        enqueue(name); // written meanwhile: read it again and redo the pass
       } catch (KubernetesClientException | IllegalArgumentException e) {
+        if (e instanceof KubernetesClientException k && k.getCode() == 409) {
+          enqueue(name); // written meanwhile: read it again and redo the pass
+          continue;
+        }
         int count = failures.merge(name, 1, Integer::sum);
         long delay = Math.min(60_000, 250L << Math.min(count, 8));
         log.warn("terminal {}/{}: reconcile failed ({}); retrying in {} ms", namespace, name, e.getMessage(), delay);
