@@ -21,6 +21,7 @@ import dev.sandcastle.orchestrator.crypto.KeyRing;
 import dev.sandcastle.orchestrator.conversation.ConversationService;
 import dev.sandcastle.orchestrator.db.Database;
 import dev.sandcastle.orchestrator.http.AccountRoutes;
+import dev.sandcastle.orchestrator.http.WebRoutes;
 import dev.sandcastle.orchestrator.http.ConversationRoutes;
 import dev.sandcastle.orchestrator.http.ProxyRoutes;
 import dev.sandcastle.orchestrator.http.TenantAccess;
@@ -131,7 +132,8 @@ final class Orchestrator implements AutoCloseable {
     }
     TenantAccess access = new TenantAccess(new Authenticator(authSettings, http), new FailureThrottle(), audit, tenants, policies,
         (method, path) -> ((method.equals("GET") || method.equals("HEAD")) && ChatRoutes.isSignedPath(path))
-            || AccountRoutes.isCredentialFree(method, path));
+            || AccountRoutes.isCredentialFree(method, path) || WebRoutes.isPublic(method, path));
+    WebRoutes web = new WebRoutes();
     AccountRoutes accountRoutes = new AccountRoutes(accounts, access);
     ConversationRoutes conversationRoutes = new ConversationRoutes(new ConversationService(database));
     java.util.concurrent.atomic.AtomicInteger listening = new java.util.concurrent.atomic.AtomicInteger();
@@ -148,6 +150,7 @@ final class Orchestrator implements AutoCloseable {
     WorkspaceApi workspaces = new WorkspaceApi(access, api, OpenApiDocument.load().with(AdminApi.openApi()));
     if (backend instanceof LocalBackend) {
       app = WorkspaceApi.server(config.host(), config.port(), api, routes -> {
+        web.register(routes);
         admin.register(routes);
         accountRoutes.register(routes);
         conversationRoutes.register(routes);
@@ -159,6 +162,7 @@ final class Orchestrator implements AutoCloseable {
       ProxyRoutes proxy = new ProxyRoutes(access, metrics);
       resources.push(proxy);
       app = WorkspaceApi.server(config.host(), config.port(), api, routes -> {
+        web.register(routes);
         admin.register(routes);
         accountRoutes.register(routes);
         conversationRoutes.register(routes);
