@@ -22,6 +22,7 @@ import dev.sandcastle.orchestrator.crypto.KeyRing;
 import dev.sandcastle.orchestrator.conversation.ConversationService;
 import dev.sandcastle.orchestrator.db.Database;
 import dev.sandcastle.orchestrator.http.AccountRoutes;
+import dev.sandcastle.orchestrator.http.WebRoutes;
 import dev.sandcastle.orchestrator.http.ConversationRoutes;
 import dev.sandcastle.orchestrator.http.ProxyRoutes;
 import dev.sandcastle.orchestrator.http.TenantAccess;
@@ -82,8 +83,8 @@ final class Orchestrator implements AutoCloseable {
 
   private static Orchestrator start(Config config, PrintWriter out, boolean multiUser, Deque<AutoCloseable> resources) {
     Config.Orchestration o = config.orchestration();
-    if (!o.backend().equals("docker") || multiUser) {
-      Server.checkSandboxTools(config); // the docker backend's workspaces bring their own tools
+    if (o.backend().equals("local") || multiUser) {
+      Server.checkSandboxTools(config); // remote backends' workspaces bring their own tools
     }
     resources.push(Server.lockDataDir(config.dataDir())::close);
     String adminKey = ApiKeys.resolve(config, out);
@@ -111,7 +112,7 @@ final class Orchestrator implements AutoCloseable {
         config.policy().network().name().toLowerCase(java.util.Locale.ROOT));
     Policies policies = new Policies(new PolicyRepository(database), maxima, o.allowedImages());
 
-    Backend backend = backend(config, multiUser);
+    Backend backend = backend(config, multiUser, resources);
     resources.push(backend);
     if (backend instanceof LocalBackend local) {
       local.keepWarm(policies.resolve(dev.sandcastle.orchestrator.tenant.TenantKey.DEFAULT_POLICY), o.warmPool());
@@ -136,7 +137,8 @@ final class Orchestrator implements AutoCloseable {
     }
     TenantAccess access = new TenantAccess(new Authenticator(authSettings, http), new FailureThrottle(), audit, tenants, policies,
         (method, path) -> ((method.equals("GET") || method.equals("HEAD")) && ChatRoutes.isSignedPath(path))
-            || AccountRoutes.isCredentialFree(method, path));
+            || AccountRoutes.isCredentialFree(method, path) || WebRoutes.isPublic(method, path));
+    WebRoutes web = new WebRoutes();
     AccountRoutes accountRoutes = new AccountRoutes(accounts, access);
     ConversationRoutes conversationRoutes = new ConversationRoutes(new ConversationService(database));
     java.util.concurrent.atomic.AtomicInteger listening = new java.util.concurrent.atomic.AtomicInteger();
@@ -153,6 +155,7 @@ final class Orchestrator implements AutoCloseable {
     WorkspaceApi workspaces = new WorkspaceApi(access, api, OpenApiDocument.load().with(AdminApi.openApi()));
     if (backend instanceof LocalBackend) {
       app = WorkspaceApi.server(config.host(), config.port(), api, routes -> {
+        web.register(routes);
         admin.register(routes);
         accountRoutes.register(routes);
         conversationRoutes.register(routes);
@@ -164,6 +167,7 @@ final class Orchestrator implements AutoCloseable {
       ProxyRoutes proxy = new ProxyRoutes(access, metrics);
       resources.push(proxy);
       app = WorkspaceApi.server(config.host(), config.port(), api, routes -> {
+        web.register(routes);
         admin.register(routes);
         accountRoutes.register(routes);
         conversationRoutes.register(routes);
@@ -185,14 +189,23 @@ final class Orchestrator implements AutoCloseable {
     return new Orchestrator(resources, app, tenants, backend);
   }
 
-  private static Backend backend(Config config, boolean multiUser) {
+  private static Backend backend(Config config, boolean multiUser, Deque<AutoCloseable> resources) {
     Config.Orchestration o = config.orchestration();
     if (o.backend().equals("static") && !multiUser) {
       return new StaticBackend(o.staticUrl().orElseThrow(), o.staticKey());
     }
     if (o.backend().equals("docker") && !multiUser) {
-      return new DockerBackend(new DockerBackend.Settings(o.docker().host(), o.docker().image(), o.docker().runtime(), o.docker().network(),
+      return new DockerBackend(new DockerBackend.Settings(o.docker().host(), o.cluster().image(), o.docker().runtime(), o.docker().network(),
           orchestratorId(config), dev.sandcastle.app.image.ImageBuilder.PORT, Duration.ofSeconds(60), Duration.ofSeconds(10)));
+    }
+    if ((o.backend().equals("kubernetes") || o.backend().equals("operator")) && !multiUser) {
+      io.fabric8.kubernetes.client.KubernetesClient client = Kubernetes.client();
+      resources.push(client::close);
+      String id = Kubernetes.orchestratorId(config);
+      return o.backend().equals("kubernetes")
+          ? new dev.sandcastle.orchestrator.backend.kubernetes.KubernetesBackend(client, Kubernetes.settings(config, client, id))
+          : new dev.sandcastle.orchestrator.backend.operator.OperatorBackend(client, Kubernetes.namespace(config, client), id,
+              o.cluster().readyTimeout(), Clock.systemUTC());
     }
     Accounts accounts = multiUser ? new LinuxAccounts(new LinuxAccounts.Settings(o.multiUserHomes(),
         LinuxAccounts.Settings.defaults().firstUid(), LinuxAccounts.Settings.defaults().lastUid())) : new UidRange(o.tenantUidBase(), config.dataDir().resolve("homes"));

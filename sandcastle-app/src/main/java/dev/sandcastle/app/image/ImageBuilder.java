@@ -35,12 +35,17 @@ import java.util.function.Consumer;
  * has this content (label {@value #CONTENT_LABEL}). Progress goes to the given writer (stderr).
  */
 public final class ImageBuilder {
-  public static final String DEFAULT_TAG = "sandcastle-sandbox:latest";
+  public static final String DEFAULT_TAG = "sandcastle/sandbox:latest"; // the default of --image
   public static final String HOME = "/home/user";
   public static final int UID = 1000;
   public static final int PORT = 8000;
   public static final String CONTENT_LABEL = "dev.sandcastle.content";
   static final String OPT = "opt/sandcastle";
+  /** The launcher on the PATH ({@code sandcastle serve}, {@code sandcastle operator} in cluster manifests). */
+  static final String LAUNCHER = "#!/bin/sh\n"
+      + "# JAVA_OPTS replaces the defaults: a small heap, quick start-up.\n"
+      + "exec /opt/sandcastle/java/bin/java ${JAVA_OPTS:--XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k -XX:MaxRAMPercentage=25}"
+      + " --enable-native-access=ALL-UNNAMED -jar /opt/sandcastle/sandcastle.jar \"$@\"\n";
 
   /** The modules the jar needs (jdeps --print-module-deps, plus what is loaded reflectively). */
   static final List<String> JAVA_MODULES = List.of("java.base", "java.compiler", "java.desktop", "java.instrument", "java.logging",
@@ -169,7 +174,7 @@ public final class ImageBuilder {
       String jarHash = sha256(options.jar());
       Path tree = assemble(rootfs, runtime, jarHash);
       verify(tree);
-      String content = hash(rootfs.getFileName().toString(), runtime.getFileName().toString(), jarHash, String.join("\n", changes("")));
+      String content = hash(rootfs.getFileName().toString(), runtime.getFileName().toString(), jarHash, LAUNCHER, String.join("\n", changes("")));
       String id = load(tree, content);
       if (options.output().isPresent()) {
         step(6, "writing " + options.output().get() + " (docker load -i)");
@@ -289,6 +294,12 @@ public final class ImageBuilder {
     } else {
       step(3, "image tree: Java runtime unchanged");
     }
+    Path launcher = tree.resolve("usr/local/bin/sandcastle");
+    if (!Files.exists(launcher) || !Files.readString(launcher).equals(LAUNCHER)) {
+      Files.deleteIfExists(launcher); // never write through a hard link into the cached root file system
+      Files.writeString(launcher, LAUNCHER);
+      Files.setPosixFilePermissions(launcher, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
     Path jarMark = opt.resolve(".jar");
     if (!Files.exists(jarMark) || !Files.readString(jarMark).equals(jarHash)) {
       step(3, "image tree: copying the jar " + options.jar());
@@ -307,8 +318,8 @@ public final class ImageBuilder {
   private void verify(Path tree) throws IOException {
     step(4, "checking that the runtime starts the jar");
     StringBuilder out = new StringBuilder();
-    run(List.of(tree.resolve(OPT).resolve("java/bin/java").toString(), "-jar", tree.resolve(OPT).resolve("sandcastle.jar").toString(),
-        "--version"), null, line -> out.append(line).append('\n'));
+    run(List.of(tree.resolve(OPT).resolve("java/bin/java").toString(), "-XX:TieredStopAtLevel=1", "-jar",
+        tree.resolve(OPT).resolve("sandcastle.jar").toString(), "--version"), null, line -> out.append(line).append('\n'));
     if (!out.toString().contains("sandcastle")) {
       throw new IllegalStateException("the image's Java runtime did not run the jar: " + out);
     }
@@ -353,10 +364,8 @@ public final class ImageBuilder {
 
   /** The image configuration, as {@code docker import --change} instructions. */
   static List<String> changes(String content) {
-    String java = "/" + OPT + "/java/bin/java";
     return List.of(
-        "ENTRYPOINT [\"" + java + "\", \"-XX:+UseSerialGC\", \"-XX:TieredStopAtLevel=1\", \"-Xss512k\", \"-XX:MaxRAMPercentage=25\","
-            + " \"--enable-native-access=ALL-UNNAMED\", \"-jar\", \"/" + OPT + "/sandcastle.jar\"]",
+        "ENTRYPOINT [\"/usr/local/bin/sandcastle\"]",
         "CMD [\"terminal\", \"--sandbox\", \"none\", \"--host\", \"0.0.0.0\", \"--port\", \"" + PORT + "\", \"--workspace\", \"" + HOME
             + "\", \"--data-dir\", \"/tmp/.sandcastle\"]",
         "USER " + UID + ":" + UID,

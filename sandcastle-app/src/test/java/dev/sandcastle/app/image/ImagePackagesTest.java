@@ -46,6 +46,16 @@ class ImagePackagesTest {
   }
 
   @Test
+  void theDockerfilesLauncherIsTheImageBuildersOwn() throws Exception {
+    Path launcher = Path.of("../deploy/docker/sandcastle");
+    if (!Files.exists(launcher)) {
+      launcher = Path.of("deploy/docker/sandcastle");
+    }
+    assertThat(Files.readString(launcher)).isEqualTo(ImageBuilder.LAUNCHER);
+    assertThat(Files.isExecutable(launcher)).isTrue();
+  }
+
+  @Test
   void theMirrorIsReadFromEitherSourcesFormat() {
     assertThat(ImageBuilder.mirrorIn("""
         Types: deb

@@ -3,6 +3,7 @@ package dev.sandcastle.interpreter.chat;
 import dev.sandcastle.core.errors.BadRequest;
 import java.time.Duration;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -50,15 +51,47 @@ record ChatRequest(
     if (timeout < 1 || timeout > settings.codeTimeout().toSeconds()) {
       throw new BadRequest("params.code_interpreter_timeout must be between 1 and " + settings.codeTimeout().toSeconds() + " seconds");
     }
-    String chatId = body.path("chat_id").asString(body.path("metadata").path("chat_id").asString("default"));
-    if (chatId.isBlank() || chatId.length() > 256 || chatId.chars().anyMatch(Character::isISOControl)) {
-      throw new BadRequest("chat_id must be 1-256 characters, not blank, without control characters");
-    }
+    String chatId = chatId(body.path("chat_id").asString(body.path("metadata").path("chat_id").asString("default")));
     if (body.has("tools") && !(body.get("tools") instanceof ArrayNode)) {
       throw new BadRequest("'tools' must be an array");
     }
     return new ChatRequest(body, model, messages, code, terminal, !calling.equals("native"), engine, rounds, Duration.ofSeconds(timeout),
         params.path("code_interpreter_details").asBoolean(false), chatId);
+  }
+
+  /**
+   * A request to run code without a model (the front end's re-run button):
+   * {@code {code, engine?, chat_id?, timeout?}}.
+   */
+  static ChatRequest ofCode(ObjectNode body, ChatSettings settings) {
+    String code = body.path("code").asString("");
+    if (code.isBlank()) {
+      throw new BadRequest("'code' is required");
+    }
+    if (code.length() > MAX_CODE_CHARS) {
+      throw new BadRequest("'code' is longer than " + MAX_CODE_CHARS + " characters");
+    }
+    String engine = body.path("engine").asString(settings.engine());
+    if (!engine.equals("workspace") && !engine.equals("jupyter") && !engine.equals("pyodide")) {
+      throw new BadRequest("'engine' must be workspace, jupyter or pyodide");
+    }
+    long timeout = body.path("timeout").asLong(settings.codeTimeout().toSeconds());
+    if (timeout < 1 || timeout > settings.codeTimeout().toSeconds()) {
+      throw new BadRequest("'timeout' must be between 1 and " + settings.codeTimeout().toSeconds() + " seconds");
+    }
+    String chatId = chatId(body.path("chat_id").asString("default"));
+    return new ChatRequest(body, "", JsonMapper.builder().build().createArrayNode(), true, false, false, engine, 1,
+        Duration.ofSeconds(timeout), false, chatId);
+  }
+
+  /** Characters of code one re-run may carry. */
+  static final int MAX_CODE_CHARS = 1 << 20;
+
+  private static String chatId(String chatId) {
+    if (chatId.isBlank() || chatId.length() > 256 || chatId.chars().anyMatch(Character::isISOControl)) {
+      throw new BadRequest("chat_id must be 1-256 characters, not blank, without control characters");
+    }
+    return chatId;
   }
 
   /** The body for the upstream: the client's, without our options, with this round's messages. */

@@ -55,7 +55,8 @@ public final class ChatRoutes {
       }
       ctx.json(Map.of("object", "list", "data", data));
     });
-    r.post("/v1/chat/completions", this::complete);
+    r.post("/v1/chat/completions", ctx -> stream(ctx, chat::complete));
+    r.post("/v1/code/execute", ctx -> stream(ctx, chat::run));
     r.get(OutputLinks.PREFIX + "{token}/{name}", this::output);
     r.wsBeforeUpgrade("/v1/pyodide", ctx -> ctx.attribute(dev.sandcastle.api.Handshake.ATTRIBUTE, dev.sandcastle.api.Handshake.of(ctx)));
     r.ws("/v1/pyodide", ws -> {
@@ -127,7 +128,13 @@ public final class ChatRoutes {
     ctx.contentType(file.mimeType()).result(file.stream());
   }
 
-  private void complete(Context ctx) throws InterruptedException {
+  /** What answers a request: a completion, or a re-run of code. */
+  private interface Answer {
+    void answer(ObjectNode body, ChatCaller caller, ChatSink sink) throws InterruptedException;
+  }
+
+  /** Answers as an event stream when the body asks for {@code "stream": true}, else as one JSON completion. */
+  private void stream(Context ctx, Answer answer) throws InterruptedException {
     ObjectNode body;
     try {
       if (!(JSON.readTree(ctx.body()) instanceof ObjectNode object)) {
@@ -140,7 +147,7 @@ public final class ChatRoutes {
     ChatCaller caller = tenants.caller(ctx);
     if (!body.path("stream").asBoolean(false)) {
       Collector collector = new Collector();
-      chat.complete(body, caller, collector::add);
+      answer.answer(body, caller, collector::add);
       ctx.json(collector.completion());
       return;
     }
@@ -155,7 +162,7 @@ public final class ChatRoutes {
     }
     boolean[] started = new boolean[1];
     try {
-      chat.complete(body, caller, chunk -> {
+      answer.answer(body, caller, chunk -> {
         started[0] = true;
         writer.data(chunk);
       });

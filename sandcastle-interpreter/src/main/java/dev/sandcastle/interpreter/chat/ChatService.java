@@ -91,6 +91,19 @@ public final class ChatService {
     }
   }
 
+  /**
+   * Runs code without a model, reporting to the sink as a completion does ({@code code_started},
+   * {@code code_output}, {@code code_finished}, {@code executions}): the front end's re-run button.
+   *
+   * @throws BadRequest for a malformed request (nothing was sent to the sink then)
+   */
+  public void run(ObjectNode body, ChatCaller caller, ChatSink sink) throws InterruptedException {
+    ChatRequest request = ChatRequest.ofCode(body, settings);
+    Round round = new Round(request, caller, sink, null);
+    round.execute(body.path("code").asString());
+    round.finish("stop");
+  }
+
   /** The state of one request across its rounds. */
   private final class Round {
     final String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
@@ -98,7 +111,7 @@ public final class ChatService {
     final ChatRequest request;
     final ChatCaller caller;
     final ChatSink sink;
-    final Upstream upstream;
+    final Upstream upstream; // null when code runs without a model
     final ArrayNode messages;
     final List<Map<String, Object>> executions = new ArrayList<>();
 

@@ -1,0 +1,106 @@
+// The app: signs the user in, then lays out the conversation list, the chat and the side panels.
+import './style.css';
+import { api, ApiError, claims, setToken, token, userId, type Account } from './api';
+import { signIn } from './auth';
+import { ChatView } from './chat/chat';
+import { Sidebar } from './chat/sidebar';
+import { SidePanel } from './panel';
+import { h, toast } from './ui';
+import { applyTheme, toggleTheme } from './theme';
+
+const root = document.getElementById('app')!;
+applyTheme();
+
+/** An Open WebUI (or other trusted) token handed over in the address: #token=... */
+function adoptTokenFromAddress(): void {
+  const match = /(?:^#|&)token=([^&]+)/.exec(location.hash);
+  if (match) {
+    setToken(decodeURIComponent(match[1]));
+    history.replaceState(null, '', location.pathname);
+  }
+}
+
+async function currentAccount(): Promise<Account | null> {
+  if (!token()) return null;
+  try {
+    return await api<Account>('/api/auth/me');
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) {
+      // a trusted token without a local account (e.g. Open WebUI's): use what it says
+      const id = userId() || 'user';
+      return { id, email: id, name: id, role: claims().role === 'admin' ? 'admin' : 'user' };
+    }
+    if (err instanceof ApiError && err.status === 401) return null;
+    throw err;
+  }
+}
+
+async function start(): Promise<void> {
+  adoptTokenFromAddress();
+  let account: Account | null;
+  try {
+    account = await currentAccount();
+  } catch (err) {
+    root.replaceChildren(h('div', { class: 'center' }, h('p', { class: 'error' }, `The server cannot be reached: ${(err as Error).message}`)));
+    return;
+  }
+  if (!account) {
+    account = await signIn(root);
+  }
+  layout(account);
+}
+
+function layout(account: Account): void {
+  const panel = new SidePanel(account);
+  const chat = new ChatView(panel);
+  const sidebar = new Sidebar(chat);
+  chat.onChange = () => sidebar.refresh();
+
+  const sidebarToggle = h('button', { class: 'icon only-narrow', 'aria-label': 'Conversations', title: 'Conversations' }, '☰');
+  sidebarToggle.addEventListener('click', () => document.body.classList.toggle('sidebar-open'));
+  const signOut = h('button', { class: 'secondary', title: `Signed in as ${account.name} (${account.email})` }, 'Sign out');
+  signOut.addEventListener('click', () => {
+    setToken(null);
+    location.hash = '';
+    location.reload();
+  });
+  const theme = h('button', { class: 'icon', 'aria-label': 'Switch light or dark theme', title: 'Light / dark' }, '◐');
+  theme.addEventListener('click', toggleTheme);
+  const tabs = h('nav', { class: 'panel-buttons', 'aria-label': 'Panels' },
+    ...panel.buttons());
+  const admin = account.role === 'admin' ? h('a', { href: '#/admin', class: 'button secondary', id: 'admin-link' }, 'Admin') : null;
+  const header = h('header', { class: 'topbar' },
+    sidebarToggle,
+    h('a', { href: '#/', class: 'brand' }, h('span', { class: 'logo', 'aria-hidden': 'true' }), 'Sandcastle'),
+    chat.controls(),
+    h('div', { class: 'spacer' }),
+    tabs, admin, theme, signOut);
+  const main = h('main', { id: 'main' });
+  root.replaceChildren(h('div', { class: 'shell' }, header, h('div', { class: 'body' }, sidebar.element, main, panel.element)));
+
+  const route = async () => {
+    const hash = location.hash;
+    document.body.classList.remove('sidebar-open');
+    if (hash.startsWith('#/admin')) {
+      if (account.role !== 'admin') {
+        location.hash = '#/';
+        return;
+      }
+      const { AdminView } = await import('./admin');
+      main.replaceChildren(new AdminView().element);
+      sidebar.element.hidden = true;
+      return;
+    }
+    sidebar.element.hidden = false;
+    const conversation = /^#\/c\/([\w-]+)/.exec(hash)?.[1] ?? null;
+    main.replaceChildren(chat.element);
+    await chat.open(conversation);
+    sidebar.select(conversation);
+  };
+  window.addEventListener('hashchange', () => route().catch((err) => toast(err.message, 'error')));
+  window.addEventListener('sandcastle:signed-out', () => location.reload());
+  route().catch((err) => toast(err.message, 'error'));
+  sidebar.refresh();
+}
+
+start().catch((err) => toast(`Sandcastle could not start: ${err.message}`, 'error'));
