@@ -57,7 +57,17 @@ function layout(account: Account): void {
   chat.onChange = () => sidebar.refresh();
 
   const sidebarToggle = h('button', { class: 'icon only-narrow', 'aria-label': 'Conversations', title: 'Conversations' }, '☰');
-  sidebarToggle.addEventListener('click', () => document.body.classList.toggle('sidebar-open'));
+  sidebarToggle.addEventListener('click', (e) => {
+    e.stopPropagation();
+    document.body.classList.toggle('sidebar-open');
+  });
+  // on a phone the list overlays the chat: a click beside it or Escape puts it away
+  document.addEventListener('click', (e) => {
+    if (document.body.classList.contains('sidebar-open') && !sidebar.element.contains(e.target as Node)) document.body.classList.remove('sidebar-open');
+  });
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') document.body.classList.remove('sidebar-open');
+  });
   const signOut = h('button', { class: 'secondary', title: `Signed in as ${account.name} (${account.email})` }, 'Sign out');
   signOut.addEventListener('click', () => {
     setToken(null);
