@@ -127,10 +127,11 @@ export class TerminalView implements PanelView {
     if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify({ type: 'resize', cols, rows }));
   }
 
-  private setState(text: string, problem = false): void {
+  private setState(state: 'connecting' | 'connected' | 'closed', text: string, problem = false): void {
     this.state.textContent = text;
     this.state.classList.toggle('error', problem);
-    this.element.dataset.state = this.connected ? 'connected' : problem ? 'closed' : 'connecting';
+    this.element.dataset.state = state;
+    this.fresh.hidden = state !== 'connected';
   }
 
   /** The terminal to attach to: the one of this tab if it still exists, else a new one. */
@@ -152,11 +153,11 @@ export class TerminalView implements PanelView {
   private async connect(): Promise<void> {
     this.socket?.close();
     this.reconnect.hidden = true;
-    this.setState('Connecting…');
+    this.setState('connecting', 'Connecting…');
     try {
       this.id = await this.terminalId();
     } catch (err) {
-      this.setState(`The terminal could not be opened: ${(err as Error).message}`, true);
+      this.setState('closed', `The terminal could not be opened: ${(err as Error).message}`, true);
       this.reconnect.hidden = false;
       return;
     }
@@ -167,7 +168,7 @@ export class TerminalView implements PanelView {
     socket.addEventListener('open', () => {
       socket.send(JSON.stringify({ type: 'auth', token: token() ?? '' }));
       this.connected = true;
-      this.setState('Connected');
+      this.setState('connected', 'Connected');
       this.term.reset(); // the server replays the scrollback
       // a resize after attaching also makes a full-screen program redraw
       this.sendResize(this.term.cols, this.term.rows);
@@ -206,7 +207,7 @@ export class TerminalView implements PanelView {
       message = `Disconnected (code ${code}: ${reason || CLOSE_REASONS[code] || 'no reason given'}).`;
     }
     this.term.write(`\r\n\x1b[2m[${message}]\x1b[0m\r\n`);
-    this.setState(message, !exit);
+    this.setState('closed', message, !exit);
     this.reconnect.textContent = exit || code === 4004 ? 'Start a new shell' : 'Reconnect';
     this.reconnect.hidden = false;
   }
