@@ -375,14 +375,28 @@ export class AdminView {
 
     const rows = page.items.map((e) => {
       const detail = e.detail && typeof e.detail === 'object' && Object.keys(e.detail).length ? JSON.stringify(e.detail) : '';
-      return h('tr', { class: `sev-${e.severity}` },
+      const row = h('tr', { class: `audit-row sev-${e.severity}`, tabindex: '0', 'aria-expanded': 'false', title: 'Show the whole event' },
         h('td', { title: e.created_at }, new Date(e.created_at).toLocaleString()),
         h('td', {}, h('span', { class: `state sev sev-${e.severity}` }, e.action)),
         h('td', {}, this.user(e.user_id)),
         h('td', { class: 'clip', title: `${e.resource_type} ${e.resource_id}` }, e.resource_id ? `${e.resource_type}: ${e.resource_id}` : '—'),
         h('td', { class: 'num' }, e.status_code ? String(e.status_code) : ''),
         h('td', { class: 'mono', title: e.user_agent }, e.ip_address),
-        h('td', { class: 'clip mono', title: detail }, detail));
+        h('td', { class: 'clip mono' }, detail));
+      const toggle = () => {
+        const open = row.nextElementSibling?.classList.contains('audit-detail');
+        if (open) row.nextElementSibling!.remove();
+        else row.after(h('tr', { class: 'audit-detail' }, h('td', { colspan: '7' }, h('pre', {}, JSON.stringify(e, null, 2)))));
+        row.setAttribute('aria-expanded', String(!open));
+      };
+      row.addEventListener('click', toggle);
+      row.addEventListener('keydown', (k) => {
+        if (k.key === 'Enter' || k.key === ' ') {
+          k.preventDefault();
+          toggle();
+        }
+      });
+      return row;
     });
     const first = page.total === 0 ? 0 : f.offset + 1;
     const last = Math.min(f.offset + page.items.length, page.total);
