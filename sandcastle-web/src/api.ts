@@ -102,7 +102,7 @@ export async function streamEvents(path: string, body: unknown, onEvent: (data: 
 }
 
 /** Reads the claims of our own session token (the server verifies it; this is for display only). */
-export function claims(): { sub?: string; role?: string; exp?: number } {
+export function claims(): { sub?: string; id?: string; role?: string; exp?: number } {
   const t = token();
   if (!t) return {};
   try {
@@ -111,4 +111,10 @@ export function claims(): { sub?: string; role?: string; exp?: number } {
   } catch {
     return {};
   }
+}
+
+/** The signed-in user's id as the token names it (ours: sub; Open WebUI's: id). Sockets send it as user_id. */
+export function userId(): string {
+  const c = claims();
+  return c.sub ?? c.id ?? '';
 }

@@ -1,6 +1,6 @@
 // The app: signs the user in, then lays out the conversation list, the chat and the side panels.
 import './style.css';
-import { api, ApiError, claims, setToken, token, type Account } from './api';
+import { api, ApiError, claims, setToken, token, userId, type Account } from './api';
 import { signIn } from './auth';
 import { ChatView } from './chat/chat';
 import { Sidebar } from './chat/sidebar';
@@ -27,8 +27,8 @@ async function currentAccount(): Promise<Account | null> {
   } catch (err) {
     if (err instanceof ApiError && err.status === 404) {
       // a trusted token without a local account (e.g. Open WebUI's): use what it says
-      const c = claims();
-      return { id: c.sub ?? 'user', email: c.sub ?? '', name: c.sub ?? 'user', role: c.role === 'admin' ? 'admin' : 'user' };
+      const id = userId() || 'user';
+      return { id, email: id, name: id, role: claims().role === 'admin' ? 'admin' : 'user' };
     }
     if (err instanceof ApiError && err.status === 401) return null;
     throw err;
@@ -58,7 +58,7 @@ function layout(account: Account): void {
 
   const sidebarToggle = h('button', { class: 'icon only-narrow', 'aria-label': 'Conversations', title: 'Conversations' }, '☰');
   sidebarToggle.addEventListener('click', () => document.body.classList.toggle('sidebar-open'));
-  const signOut = h('button', { class: 'secondary' }, 'Sign out');
+  const signOut = h('button', { class: 'secondary', title: `Signed in as ${account.name} (${account.email})` }, 'Sign out');
   signOut.addEventListener('click', () => {
     setToken(null);
     location.hash = '';
@@ -74,9 +74,7 @@ function layout(account: Account): void {
     h('a', { href: '#/', class: 'brand' }, h('span', { class: 'logo', 'aria-hidden': 'true' }), 'Sandcastle'),
     chat.controls(),
     h('div', { class: 'spacer' }),
-    tabs, admin, theme,
-    h('span', { class: 'muted user', title: account.email }, account.name),
-    signOut);
+    tabs, admin, theme, signOut);
   const main = h('main', { id: 'main' });
   root.replaceChildren(h('div', { class: 'shell' }, header, h('div', { class: 'body' }, sidebar.element, main, panel.element)));
 

@@ -33,6 +33,15 @@ interface Attachment {
 }
 
 const PREFS = 'sandcastle.chat';
+const EXAMPLE = `import numpy as np
+import matplotlib.pyplot as plt
+
+x = np.linspace(0, 4 * np.pi, 200)
+plt.plot(x, np.sin(x), label="sin")
+plt.plot(x, np.cos(x), label="cos")
+plt.legend()
+plt.title("Hello from Sandcastle")
+plt.show()`;
 const MAX_ATTACHMENT = 20 * 1024 * 1024;
 
 function prefs(): { model?: string; mode: 'code' | 'terminal' | 'none'; engine: string } {
@@ -72,7 +81,7 @@ export class ChatView {
     const form = h('form', { class: 'composer' },
       this.chips,
       h('div', { class: 'row' },
-        h('button', { type: 'button', class: 'icon attach', title: 'Attach files', 'aria-label': 'Attach files' }, '📎'),
+        attachButton(),
         this.input, this.stopButton, this.sendButton),
       this.fileInput);
     form.querySelector('.attach')!.addEventListener('click', () => this.fileInput.click());
@@ -376,12 +385,32 @@ export class ChatView {
     }
   }
 
+  /** Runs a small chart example without a model (what a newcomer can do before configuring one). */
+  private example(): void {
+    const engine = this.engine.value;
+    const message: Message = {
+      role: 'assistant',
+      content: '',
+      segments: [
+        { kind: 'text', text: `An example, run ${engine === 'pyodide' ? 'in this browser' : 'in your workspace'} (press **Re-run** to run it again):` },
+        { kind: 'exec', exec: { id: 'example', engine, code: EXAMPLE, outputs: [] } },
+      ],
+    };
+    this.messages = [message];
+    this.renderAll();
+    this.list.querySelector<HTMLButtonElement>('details.exec .rerun')?.click();
+  }
+
   private renderAll(): void {
     this.list.replaceChildren(...this.messages.map((m, i) => this.renderMessage(m, i).element));
     if (this.messages.length === 0) {
+      const example = h('button', { class: 'secondary', id: 'run-example' }, 'Run an example chart');
+      example.addEventListener('click', () => this.example());
       this.list.append(h('div', { class: 'empty' },
         h('h2', {}, 'What shall we work on?'),
-        h('p', { class: 'muted' }, 'The model can run Python in your own workspace: ask for a chart, a table, a diagram or a web page.')));
+        h('p', { class: 'muted' }, 'The model can run Python in your own workspace: ask for a chart, a table, a diagram or a web page.'),
+        h('p', { class: 'muted small' }, 'No model yet? Code runs without one:'),
+        example));
     }
     this.list.scrollTop = this.list.scrollHeight;
   }
@@ -396,7 +425,7 @@ export class ChatView {
       if (message.role === 'user') {
         body.replaceChildren(h('div', { class: 'user-text' }, message.content));
         if (message.attachments?.length) {
-          body.append(h('div', { class: 'chips' }, ...message.attachments.map((a) => h('span', { class: 'chip' }, `📎 ${a.name}`))));
+          body.append(h('div', { class: 'chips' }, ...message.attachments.map((a) => h('span', { class: 'chip' }, a.name))));
         }
         return;
       }
@@ -471,6 +500,14 @@ export class ChatView {
     });
     renderDiagrams(body).catch((err) => toast(`Mermaid: ${err.message}`, 'error'));
   }
+}
+
+/** The paperclip button (an inline SVG: no icon font to load). */
+function attachButton(): HTMLButtonElement {
+  const button = h('button', { type: 'button', class: 'icon attach', title: 'Attach files', 'aria-label': 'Attach files' });
+  button.innerHTML = '<svg width="18" height="18" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" aria-hidden="true">'
+    + '<path d="M21 11.5l-8.6 8.6a5.5 5.5 0 01-7.8-7.8l8.6-8.6a3.7 3.7 0 015.2 5.2l-8.6 8.6a1.8 1.8 0 01-2.6-2.6l8-8"/></svg>';
+  return button;
 }
 
 /** The Markdown a rendered block came from (kept on the element for artifact buttons). */

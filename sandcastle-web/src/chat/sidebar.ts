@@ -54,7 +54,7 @@ export class Sidebar {
 
   private item(c: Summary): HTMLElement {
     const rename = h('button', { class: 'icon', title: 'Rename', 'aria-label': `Rename ${c.title}` }, '✎');
-    const remove = h('button', { class: 'icon', title: 'Delete', 'aria-label': `Delete ${c.title}` }, '🗑');
+    const remove = h('button', { class: 'icon', title: 'Delete', 'aria-label': `Delete ${c.title}` }, '×');
     rename.addEventListener('click', async () => {
       const title = await promptDialog('New title', c.title);
       if (!title?.trim()) return;

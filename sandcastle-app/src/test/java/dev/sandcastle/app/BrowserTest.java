@@ -1,0 +1,117 @@
+package dev.sandcastle.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sandcastle.interpreter.openai.FakeOpenAi;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The web front end in Debian's Chromium, driven by playwright-core ({@code sandcastle-web/e2e}),
+ * against a real {@code serve} whose model is a scripted fake: sign-up, a chart and a table from
+ * code, Mermaid, an artifact, Pyodide, files, the terminal and the admin dashboard. Screenshots go
+ * to {@code target/browser-screenshots}.
+ */
+@Tag("browser")
+@Tag("bwrap")
+class BrowserTest {
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+
+  static final String CHART = """
+      import pandas as pd
+      import matplotlib
+      matplotlib.use("Agg")
+      import matplotlib.pyplot as plt
+      df = pd.DataFrame({"x": [1, 2, 3, 4], "square": [1, 4, 9, 16]})
+      plt.plot(df.x, df.square, marker="o")
+      plt.title("Squares")
+      plt.show()
+      df""";
+
+  static final String MERMAID = """
+      Here is the flow:
+
+      ```mermaid
+      graph TD
+        A[Write code] --> B{Tests pass?}
+        B -->|yes| C[Ship it]
+        B -->|no| A
+      ```
+
+      And one that is broken:
+
+      ```mermaid
+      graph TD
+        A -->
+      ```
+      """;
+
+  static final String ARTIFACT = """
+      Here is your page:
+
+      ```html
+      <h1 id="t">waiting</h1>
+      <script>
+        document.getElementById('t').textContent = 'script ran';
+        try { parent.document.title = 'pwned'; document.body.append(' parent reachable'); }
+        catch (e) { document.body.append(' parent blocked'); }
+      </script>
+      ```
+      """;
+
+  @Test
+  void theWebAppWorksInChromium() throws Exception {
+    Path web = Path.of("..", "sandcastle-web").toAbsolutePath().normalize();
+    assertThat(web.resolve("node_modules/playwright-core")).as("npm ci ran in sandcastle-web (the Maven build does it)").isDirectory();
+    assertThat(Path.of("/usr/bin/chromium")).as("Chromium is installed (.ci/run installs it)").exists();
+    try (FakeOpenAi model = FakeOpenAi.start()) {
+      script(model);
+      Path data = Files.createTempDirectory("sandcastle-browser");
+      data.toFile().setExecutable(true, false);
+      Map<Setting, String> settings = new EnumMap<>(Setting.class);
+      settings.put(Setting.DATA_DIR, data.toString());
+      settings.put(Setting.PORT, "0");
+      settings.put(Setting.OPENAI_API_BASE_URLS, model.baseUrl());
+      try (Orchestrator server = Orchestrator.start(Config.load(settings, Map.of(), 8080), new PrintWriter(new StringWriter()), false)) {
+        Path screenshots = Path.of("target", "browser-screenshots").toAbsolutePath();
+        Path log = Files.createTempFile("sandcastle-browser", ".log");
+        ProcessBuilder builder = new ProcessBuilder("node", "e2e/run.mjs", System.getProperty("sandcastle.e2e", ""))
+            .directory(web.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().put("SANDCASTLE_URL", "http://127.0.0.1:" + server.port());
+        builder.environment().put("SCREENSHOTS", screenshots.toString());
+        Process node = builder.start();
+        node.getOutputStream().close();
+        boolean ended = node.waitFor(15, TimeUnit.MINUTES);
+        if (!ended) {
+          node.destroyForcibly();
+        }
+        String output = Files.readString(log);
+        System.out.println(output);
+        assertThat(ended).as("the browser tests ended within 15 minutes").isTrue();
+        assertThat(node.exitValue()).as("browser tests failed:\n" + output).isZero();
+        assertThat(output).contains("browser tests passed").doesNotContain("FAIL");
+        assertThat(screenshots.resolve("10-signup-signed-in.png")).exists();
+      }
+    }
+  }
+
+  /** The model's answers, in the order the browser tests ask. */
+  private static void script(FakeOpenAi model) {
+    model.enqueueToolCall("call-chart", "execute_code", JSON.createObjectNode().put("code", CHART).toString())
+        .enqueueText("Here is the chart ", "of the squares.");
+    model.enqueueText(MERMAID.substring(0, 40), MERMAID.substring(40));
+    model.enqueueText(ARTIFACT);
+    model.enqueueToolCall("call-sum", "execute_code", JSON.createObjectNode().put("code", "print(sum(range(10)))").toString())
+        .enqueueText("The sum is 45.");
+    model.enqueueToolCall("call-notes", "execute_code", JSON.createObjectNode().put("code", "print(open('notes.txt').read())").toString())
+        .enqueueText("Your notes are above.");
+  }
+}

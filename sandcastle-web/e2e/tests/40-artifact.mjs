@@ -1,0 +1,20 @@
+// An HTML artifact opens in the side panel; its script runs in the sandboxed frame but cannot
+// reach the page around it.
+export default {
+  name: 'html artifact in a sandboxed frame',
+  async run({ page, base, shot, expect }) {
+    await page.goto(base + '/');
+    await page.getByLabel('Message').fill('Make me a small web page');
+    await page.keyboard.press('Enter');
+    const frameElement = page.locator('#panel iframe');
+    await frameElement.waitFor();
+    expect.equal(await frameElement.getAttribute('sandbox'), 'allow-scripts allow-downloads', 'the frame is sandboxed without same-origin');
+    const frame = page.frameLocator('#panel iframe');
+    await frame.locator('#t', { hasText: 'script ran' }).waitFor();
+    const body = await frame.locator('body').innerText();
+    expect.contains(body, 'parent blocked', 'the artifact could not touch the parent page');
+    expect.equal(await page.title(), 'Sandcastle', 'the parent page is untouched');
+    expect.equal(await page.evaluate(() => localStorage.getItem('sandcastle.token') !== null), true, 'the session is intact');
+    await shot('artifact');
+  },
+};

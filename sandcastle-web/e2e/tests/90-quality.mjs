@@ -1,0 +1,34 @@
+// A phone-sized screen, the dark theme and the keyboard.
+export default {
+  name: 'phone size, dark theme, keyboard',
+  async run({ page, base, shot, expect }) {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(base + '/');
+    await page.getByLabel('Message').waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect.ok(overflow <= 1, `nothing sticks out sideways on a phone (by ${overflow} px)`);
+    expect.ok(!(await page.locator('nav.sidebar').isInViewport()), 'the conversation list is tucked away on a phone');
+    await page.getByRole('button', { name: 'Conversations' }).click();
+    await page.locator('nav.sidebar .conversations li a').first().waitFor();
+    await page.waitForFunction(() => document.querySelector('nav.sidebar').getBoundingClientRect().left >= 0);
+    await shot('phone-sidebar');
+    await page.locator('nav.sidebar .conversations li a').first().click();
+    await page.locator('.message').first().waitFor();
+    await shot('phone-chat');
+
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.getByRole('button', { name: 'Switch light or dark theme' }).click();
+    const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const [r, g, b] = background.match(/\d+/g).map(Number);
+    await page.getByRole('button', { name: 'Switch light or dark theme' }).focus();
+    expect.ok(r + g + b < 150, `the dark theme darkens the page (background ${background})`);
+    await shot('dark');
+
+    // keyboard: focus the message box, type, Enter sends (the model has no turn left: an error is shown, not a crash)
+    await page.goto(base + '/');
+    await page.getByLabel('Message').waitFor();
+    expect.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Message', 'the message box has the focus');
+    await page.keyboard.press('Tab');
+    expect.ok(await page.evaluate(() => document.activeElement?.tagName === 'BUTTON'), 'Tab moves to the next button');
+  },
+};
