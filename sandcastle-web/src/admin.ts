@@ -3,7 +3,7 @@
 // admin's session token.
 import './admin.css';
 import { api } from './api';
-import { ago, confirmDialog, duration, h, size, toast } from './ui';
+import { ago, confirmDialog, h, size, toast } from './ui';
 
 interface Status {
   status: string;
@@ -75,6 +75,13 @@ const AUDIT_ACTIONS = ['admin_action', 'auth_failed', 'idle_cleanup', 'proxy_req
 const MIB = 1024 * 1024;
 /** How often the status and the tenants refresh while the dashboard is shown. */
 const REFRESH_MS = 10_000;
+
+/** Seconds as "45 s", "12 min" or "3 h 5 min". */
+function seconds(total: number): string {
+  if (total < 60) return `${total} s`;
+  if (total < 3600) return `${Math.floor(total / 60)} min`;
+  return `${Math.floor(total / 3600)} h ${Math.floor((total % 3600) / 60)} min`;
+}
 
 /** A table that scrolls sideways on narrow screens. */
 function table(head: string[], rows: HTMLElement[], empty: string, label: string): HTMLElement {
@@ -241,12 +248,12 @@ export class AdminView {
           : button('Start', act('start'), 'secondary small', `Start ${who} ${t.context_id}`),
         button('Reset', act('reset'), 'secondary small', `Reset ${who} ${t.context_id}`),
         button('Delete', remove, 'danger small', `Delete ${who} ${t.context_id}`));
-      return h('tr', { 'data-tenant': t.id, 'data-user': t.user_id, 'data-status': t.status },
+      return h('tr', { 'data-tenant': t.id, 'data-user': t.user_id, 'data-context': t.context_id, 'data-status': t.status },
         h('td', {}, this.user(t.user_id)),
         h('td', {}, t.policy_id),
         h('td', { class: 'clip', title: t.context_id }, t.context_id),
         h('td', {}, badge(t.status)),
-        h('td', { class: 'num', title: `last active ${t.last_active}` }, running ? duration(t.idle_seconds * 1000) : '—'),
+        h('td', { class: 'num', title: `last active ${t.last_active}` }, running ? seconds(t.idle_seconds) : '—'),
         h('td', { title: t.last_active }, ago(t.last_active)),
         h('td', { class: 'num' }, String(t.websockets)),
         h('td', { title: t.created_at }, ago(t.created_at)),
@@ -269,7 +276,7 @@ export class AdminView {
       h('td', { class: 'num' }, size(p.memory_bytes)),
       h('td', { class: 'num' }, size(p.storage_bytes)),
       h('td', { class: 'num' }, String(p.pids)),
-      h('td', { class: 'num' }, duration(p.idle_timeout_seconds * 1000)),
+      h('td', { class: 'num' }, seconds(p.idle_timeout_seconds)),
       h('td', {}, p.network),
       h('td', {}, p.reset_cron ? `${p.reset_cron} (${p.reset_zone})` : '—'),
       h('td', { class: 'actions' },

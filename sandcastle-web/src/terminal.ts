@@ -5,7 +5,7 @@ import '@xterm/xterm/css/xterm.css';
 import './terminal.css';
 import { FitAddon } from '@xterm/addon-fit';
 import { Terminal, type ITheme } from '@xterm/xterm';
-import { api, ApiError, claims, token, wsUrl } from './api';
+import { api, ApiError, token, userId, wsUrl } from './api';
 import type { PanelView } from './panel';
 import { currentTheme } from './theme';
 import { confirmDialog, h, toast } from './ui';
@@ -161,7 +161,7 @@ export class TerminalView implements PanelView {
       this.reconnect.hidden = false;
       return;
     }
-    const user = claims().sub ?? '';
+    const user = userId();
     const socket = new WebSocket(wsUrl(`/api/terminals/${encodeURIComponent(this.id)}?user_id=${encodeURIComponent(user)}`));
     socket.binaryType = 'arraybuffer';
     this.socket = socket;
