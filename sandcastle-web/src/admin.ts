@@ -302,7 +302,7 @@ export class AdminView {
   private editPolicy(editor: HTMLElement, p: Policy | null): void {
     const field = (label: string, input: HTMLElement, hint?: string) =>
       h('label', {}, h('span', {}, label, hint ? h('span', { class: 'muted small' }, ` ${hint}`) : ''), input);
-    const id = h('input', { name: 'id', required: true, pattern: '[A-Za-z0-9][A-Za-z0-9_.-]*', value: p?.id ?? '', readonly: p !== null, autocomplete: 'off' });
+    const id = h('input', { name: 'id', required: true, pattern: '[A-Za-z0-9_.\\-]{1,64}', title: "1-64 letters, digits, '_', '.' or '-'", value: p?.id ?? '', readonly: p !== null, autocomplete: 'off' });
     const image = h('input', { name: 'image', value: p?.image ?? '', placeholder: 'the server\'s default' });
     const cpus = h('input', { name: 'cpus', type: 'number', min: '0.1', step: '0.1', value: p ? String(p.cpus) : '' , placeholder: 'maximum' });
     const memory = h('input', { name: 'memory', type: 'number', min: '16', step: '1', value: p ? String(Math.round(p.memory_bytes / MIB)) : '', placeholder: 'maximum' });

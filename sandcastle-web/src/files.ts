@@ -370,8 +370,9 @@ export class FilesView implements PanelView {
       const item = h('li', { class: 'fb-upload' }, label, bar);
       this.uploads.append(item);
       try {
-        await this.send(file, dir, (fraction) => (bar.value = Math.round(fraction * 100)));
-        toast(`Uploaded ${file.name}`);
+        const saved = await this.send(file, dir, (fraction) => (bar.value = Math.round(fraction * 100)));
+        const name = saved.slice(saved.lastIndexOf('/') + 1);
+        toast(name === file.name ? `Uploaded ${name}` : `Uploaded ${file.name} as ${name}`);
       } catch (err) {
         toast(`${file.name} could not be uploaded: ${(err as Error).message}`, 'error');
       } finally {
@@ -382,7 +383,8 @@ export class FilesView implements PanelView {
   }
 
   /** One multipart upload through XMLHttpRequest, for its upload progress events. */
-  private send(file: File, dir: string, progress: (fraction: number) => void): Promise<void> {
+  /** Answers the path the server saved the file under (it may clean the name). */
+  private send(file: File, dir: string, progress: (fraction: number) => void): Promise<string> {
     return new Promise((resolve, reject) => {
       const xhr = new XMLHttpRequest();
       xhr.open('POST', `/files/upload?${query({ directory: dir })}`);
@@ -391,7 +393,13 @@ export class FilesView implements PanelView {
       xhr.addEventListener('load', () => {
         if (xhr.status >= 200 && xhr.status < 300) {
           progress(1);
-          resolve();
+          let path = file.name;
+          try {
+            path = JSON.parse(xhr.responseText).path ?? path;
+          } catch {
+            // keep the name sent
+          }
+          resolve(path);
           return;
         }
         let message = `${xhr.status} ${xhr.statusText}`;
