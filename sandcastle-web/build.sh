@@ -13,7 +13,7 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund --loglevel=error
 fi
 stamp="$out/.built"
-if [ -f "$stamp" ] && [ -z "$(find src index.html pyodide.html vite.config.ts tsconfig.json package-lock.json scripts -newer "$stamp" -print -quit)" ]; then
+if [ -f "$stamp" ] && [ -z "$(find src index.html pyodide.html artifact.html vite.config.ts tsconfig.json package-lock.json scripts -newer "$stamp" -print -quit)" ]; then
   exit 0
 fi
 echo "sandcastle-web: vite build -> $out" >&2

@@ -14,6 +14,7 @@ export default defineConfig({
       input: {
         app: resolve(import.meta.dirname, 'index.html'),
         pyodide: resolve(import.meta.dirname, 'pyodide.html'),
+        artifact: resolve(import.meta.dirname, 'artifact.html'),
       },
     },
   },

@@ -18,6 +18,11 @@ export default {
     await page.getByText('Here is the chart of the squares.').waitFor();
     expect.ok(/#\/c\/[\w-]+/.test(page.url()), `the conversation got an address (${page.url()})`);
     await shot('chart');
+    // the Re-run button runs the same code again on the server, without the model
+    await block.locator('button.rerun').click();
+    await block.locator('.badge.running').waitFor();
+    await block.locator('.badge.ok').waitFor({ timeout: 60_000 });
+    await block.locator('img.output-image').first().waitFor();
     // the conversation is stored: it is listed and reopens with its block
     await page.locator('.conversations li a').first().waitFor();
     await page.reload();

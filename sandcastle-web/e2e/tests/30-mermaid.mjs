@@ -12,6 +12,7 @@ export default {
     const broken = page.locator('.mermaid-block .error');
     await broken.waitFor();
     expect.contains(await broken.innerText(), 'Mermaid could not draw', 'a bad diagram says so');
+    expect.ok(await page.locator('.markdown .katex').count() >= 1, 'the formula is typeset by KaTeX');
     await page.locator('.mermaid-tools button[aria-label="Zoom in"]').first().click();
     await shot('diagram');
   },

@@ -16,5 +16,13 @@ export default {
     expect.equal(await page.title(), 'Sandcastle', 'the parent page is untouched');
     expect.equal(await page.evaluate(() => localStorage.getItem('sandcastle.token') !== null), true, 'the session is intact');
     await shot('artifact');
+    // Regenerate: the model answers again (with an SVG); the panel keeps both versions
+    await page.getByRole('button', { name: 'Regenerate' }).click();
+    await page.frameLocator('#panel iframe').locator('svg circle').waitFor();
+    const versions = await page.locator('.artifact-tools select option').allTextContents();
+    expect.equal(versions.length, 2, `both versions are offered (${versions})`);
+    await page.locator('.artifact-tools select').selectOption({ index: 0 });
+    await page.frameLocator('#panel iframe').locator('#t', { hasText: 'script ran' }).waitFor();
+    expect.equal(await page.locator('.message.assistant').count(), 1, 'the regenerated answer replaced the first');
   },
 };

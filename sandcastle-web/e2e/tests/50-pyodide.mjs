@@ -35,5 +35,19 @@ export default {
       await context.setOffline(false);
     }
     expect.equal(outside.length, 0, `requests left Sandcastle: ${outside.join(', ')}`);
+    // a run over the time limit stops with a clear message; the restarted Python works again
+    await page.getByLabel('Time limit in seconds').fill('2');
+    await page.getByLabel('Time limit in seconds').dispatchEvent('change');
+    await page.getByLabel('Python code').fill('while True:\n    pass');
+    await page.locator('.pyodide-panel button', { hasText: 'Run' }).first().click();
+    await page.locator('.pyodide-result .badge.timeout').waitFor({ timeout: 30_000 });
+    expect.contains(await page.locator('.pyodide-result .error-output').innerText(), 'restarted', 'the message says Python was restarted');
+    await page.getByLabel('Python code').fill('print(6 * 7)');
+    await page.locator('.pyodide-panel button', { hasText: 'Run' }).first().click();
+    await page.locator('.pyodide-result .badge.ok').waitFor({ timeout: 120_000 });
+    expect.contains(await page.locator('.pyodide-result pre.stream').innerText(), '42', 'the restarted Python runs code');
+    await page.getByLabel('Time limit in seconds').fill('60');
+    await page.getByLabel('Time limit in seconds').dispatchEvent('change');
+    await shot('restarted');
   },
 };

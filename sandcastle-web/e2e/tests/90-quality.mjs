@@ -7,7 +7,8 @@ export default {
     await page.getByLabel('Message').waitFor();
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect.ok(overflow <= 1, `nothing sticks out sideways on a phone (by ${overflow} px)`);
-    expect.ok(await page.evaluate(() => document.querySelector('nav.sidebar').getBoundingClientRect().right <= 0), 'the conversation list is tucked away on a phone');
+    const tucked = await page.locator('nav.sidebar').boundingBox();
+    expect.ok(tucked && tucked.x + tucked.width <= 1, `the conversation list is tucked away on a phone (${JSON.stringify(tucked)})`);
     await page.getByRole('button', { name: 'Conversations' }).click();
     await page.locator('nav.sidebar .conversations li a').first().waitFor();
     await page.waitForFunction(() => document.querySelector('nav.sidebar').getBoundingClientRect().left >= 0);

@@ -1,6 +1,11 @@
 // Artifacts: ```html fences (with the ```css and ```js fences that follow them) and ```svg fences
-// open in the side panel, in an iframe whose document is the artifact (srcdoc) and whose sandbox
-// gives it an opaque origin: its scripts run, but cannot touch this page, its storage or its token.
+// open in the side panel, in a sandboxed iframe with an opaque origin: their scripts run, but cannot
+// touch this page, its storage or its token.
+//
+// The frame loads /ui/artifact.html and is handed the artifact's document by postMessage, rather
+// than getting it as `srcdoc`: a srcdoc document inherits the app's Content-Security-Policy, so
+// running the artifact's inline scripts there would need 'unsafe-inline' in the app's own policy.
+// artifact.html is served with a policy of its own (sandboxed, inline code allowed) instead.
 import type { Fence } from './markdown';
 import { h, toast } from '../ui';
 
@@ -70,6 +75,7 @@ export class Artifacts {
   private index = -1;
   private readonly frameHolder = h('div', { class: 'artifact-frame' });
   private readonly picker = h('select', { 'aria-label': 'Version' });
+  private handOver: ((event: MessageEvent) => void) | null = null;
   private readonly empty = h('p', { class: 'muted' }, 'HTML and SVG blocks of the conversation show here.');
 
   constructor(private readonly reveal: () => void) {
@@ -143,8 +149,16 @@ export class Artifacts {
       const meta = `<meta http-equiv="Content-Security-Policy" content="${ARTIFACT_POLICY}">`;
       doc = /<head[^>]*>/i.test(doc) ? doc.replace(/<head[^>]*>/i, (m) => m + meta) : meta + doc;
     }
-    const frame = h('iframe', { title: artifact.title, sandbox, referrerpolicy: 'no-referrer', loading: 'lazy' });
-    frame.srcdoc = doc;
+    const frame = h('iframe', { title: artifact.title, sandbox, referrerpolicy: 'no-referrer', src: '/ui/artifact.html' });
+    if (this.handOver) window.removeEventListener('message', this.handOver);
+    const hand = (event: MessageEvent) => {
+      if (event.source !== frame.contentWindow || event.data?.type !== 'artifact-frame-ready') return;
+      window.removeEventListener('message', hand);
+      this.handOver = null;
+      frame.contentWindow!.postMessage({ artifact: doc }, '*');
+    };
+    this.handOver = hand;
+    window.addEventListener('message', hand);
     this.frameHolder.replaceChildren(frame);
   }
 

@@ -56,12 +56,21 @@ record Config(
       String databaseUser, String databasePassword, Optional<String> webuiSecret, Optional<java.net.URI> jwksUrl,
       java.util.Set<String> jwtAlgorithms, Optional<java.net.URI> openWebuiUrl, boolean allowSignup, Duration idleTimeout, int maxTenantsPerUser, int warmPool, Duration sweepInterval,
       long storageBytes, int tenantUidBase, java.util.Set<String> allowedImages, Optional<java.net.URI> siemUrl, String siemSecret,
-      Optional<String> masterKey, Optional<String> previousMasterKeys) {
+      Optional<String> masterKey, Optional<String> previousMasterKeys, Cluster cluster) {
     @Override
     public String toString() {
       return "Orchestration[backend=" + backend + ", multiUser=" + multiUser + "]"; // no secrets
     }
   }
+
+  /**
+   * The kubernetes and operator backends' and the operator's settings.
+   *
+   * @param namespace "" = the client's default namespace
+   * @param podTemplate a YAML file, if any (read when the backend starts)
+   */
+  record Cluster(String image, String namespace, String runtimeClass, Map<String, String> nodeSelector,
+      java.util.List<String> tolerations, Optional<Path> podTemplate, String storageClass, Duration readyTimeout) {}
 
   /** A configuration problem, reported to the user in one line. */
   static final class Invalid extends RuntimeException {
@@ -165,8 +174,8 @@ record Config(
 
   private static Orchestration orchestration(Map<Setting, String> v, Map<String, String> env) {
     String backend = v.get(Setting.BACKEND).trim().toLowerCase(Locale.ROOT);
-    if (!backend.equals("local") && !backend.equals("static")) {
-      throw new Invalid("--backend must be local or static (docker and kubernetes come later), got '" + v.get(Setting.BACKEND) + "'");
+    if (!backend.equals("local") && !backend.equals("static") && !backend.equals("kubernetes") && !backend.equals("operator")) {
+      throw new Invalid("--backend must be local, static, kubernetes or operator, got '" + v.get(Setting.BACKEND) + "'");
     }
     Optional<java.net.URI> staticUrl = url(v, Setting.STATIC_URL);
     if (backend.equals("static") && staticUrl.isEmpty()) {
@@ -208,7 +217,46 @@ record Config(
         Duration.ofSeconds(integer(v, Setting.SWEEP_INTERVAL, 1, 3600)), storage,
         integer(v, Setting.TENANT_UID_BASE, 65_536, 1_000_000_000), java.util.Set.copyOf(images), siem, v.get(Setting.SIEM_SECRET),
         Optional.ofNullable(env.get("SANDCASTLE_MASTER_KEY")).filter(x -> !x.isBlank()),
-        Optional.ofNullable(env.get("SANDCASTLE_MASTER_KEY_PREVIOUS")).filter(x -> !x.isBlank()));
+        Optional.ofNullable(env.get("SANDCASTLE_MASTER_KEY_PREVIOUS")).filter(x -> !x.isBlank()), cluster(v));
+  }
+
+  private static Cluster cluster(Map<Setting, String> v) {
+    String namespace = v.get(Setting.KUBERNETES_NAMESPACE).trim();
+    if (!namespace.isEmpty() && !namespace.matches("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")) {
+      throw new Invalid("--kubernetes-namespace must be a DNS label, got '" + namespace + "'");
+    }
+    Map<String, String> nodeSelector = new java.util.LinkedHashMap<>();
+    for (String pair : v.get(Setting.KUBERNETES_NODE_SELECTOR).split(",")) {
+      if (pair.isBlank()) {
+        continue;
+      }
+      int eq = pair.indexOf('=');
+      if (eq <= 0) {
+        throw new Invalid("--kubernetes-node-selector takes key=value pairs separated by commas, got '" + pair.trim() + "'");
+      }
+      nodeSelector.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
+    }
+    java.util.List<String> tolerations = new java.util.ArrayList<>();
+    for (String toleration : v.get(Setting.KUBERNETES_TOLERATIONS).split(",")) {
+      if (!toleration.isBlank()) {
+        if (!toleration.trim().matches("[^=:]+(=[^=:]*)?:(NoSchedule|PreferNoSchedule|NoExecute)")) {
+          throw new Invalid("--kubernetes-tolerations takes key[=value]:Effect (NoSchedule, PreferNoSchedule or NoExecute), got '"
+              + toleration.trim() + "'");
+        }
+        tolerations.add(toleration.trim());
+      }
+    }
+    Optional<Path> template = Optional.of(v.get(Setting.KUBERNETES_POD_TEMPLATE).trim()).filter(x -> !x.isEmpty()).map(Path::of);
+    if (template.isPresent() && !Files.isReadable(template.get())) {
+      throw new Invalid("--kubernetes-pod-template: cannot read " + template.get());
+    }
+    String image = v.get(Setting.IMAGE).trim();
+    if (image.isEmpty()) {
+      throw new Invalid("--image must not be empty");
+    }
+    return new Cluster(image, namespace, v.get(Setting.KUBERNETES_RUNTIME_CLASS).trim(), Map.copyOf(nodeSelector),
+        java.util.List.copyOf(tolerations), template, v.get(Setting.KUBERNETES_STORAGE_CLASS).trim(),
+        Duration.ofSeconds(integer(v, Setting.KUBERNETES_READY_TIMEOUT, 1, 3600)));
   }
 
   private static Optional<java.net.URI> url(Map<Setting, String> v, Setting s) {

@@ -24,6 +24,7 @@ public final class Main {
     root.usageMessage().description("A self-hosted code-execution platform for AI chat.");
     root.addSubcommand("terminal", server("The workspace API for one workspace (the Open Terminal role)."));
     root.addSubcommand("serve", server("The multi-user server: one isolated workspace per user, provisioned on first use (port 8080)."));
+    root.addSubcommand("operator", server("The Kubernetes operator: reconciles Terminal resources (sandcastle.dev/v1alpha1) into workspace pods."));
     CommandSpec bench = CommandSpec.create().name("bench").mixinStandardHelpOptions(true);
     bench.usageMessage().description("Benchmarks that print their figures.");
     bench.addPositional(CommandLine.Model.PositionalParamSpec.builder().paramLabel("WHAT").arity("0..1")
@@ -57,6 +58,7 @@ public final class Main {
     try {
       return switch (name) {
         case "serve" -> Orchestrator.run(config(sub, 8080), out, err, false);
+        case "operator" -> Operator.run(config(sub, 8080), out, err);
         case "keys" -> {
           if (!sub.matchedPositionalValue(0, "").equals("rotate")) {
             err.println("sandcastle keys: the only action is 'rotate'");

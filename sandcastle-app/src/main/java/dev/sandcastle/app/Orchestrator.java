@@ -80,7 +80,9 @@ final class Orchestrator implements AutoCloseable {
 
   private static Orchestrator start(Config config, PrintWriter out, boolean multiUser, Deque<AutoCloseable> resources) {
     Config.Orchestration o = config.orchestration();
-    Server.checkSandboxTools(config);
+    if (o.backend().equals("local") || multiUser) {
+      Server.checkSandboxTools(config);
+    }
     resources.push(Server.lockDataDir(config.dataDir())::close);
     String adminKey = ApiKeys.resolve(config, out);
 
@@ -107,7 +109,7 @@ final class Orchestrator implements AutoCloseable {
         config.policy().network().name().toLowerCase(java.util.Locale.ROOT));
     Policies policies = new Policies(new PolicyRepository(database), maxima, o.allowedImages());
 
-    Backend backend = backend(config, multiUser);
+    Backend backend = backend(config, multiUser, resources);
     resources.push(backend);
     if (backend instanceof LocalBackend local) {
       local.keepWarm(policies.resolve(dev.sandcastle.orchestrator.tenant.TenantKey.DEFAULT_POLICY), o.warmPool());
@@ -182,10 +184,19 @@ final class Orchestrator implements AutoCloseable {
     return new Orchestrator(resources, app, tenants);
   }
 
-  private static Backend backend(Config config, boolean multiUser) {
+  private static Backend backend(Config config, boolean multiUser, Deque<AutoCloseable> resources) {
     Config.Orchestration o = config.orchestration();
     if (o.backend().equals("static") && !multiUser) {
       return new StaticBackend(o.staticUrl().orElseThrow(), o.staticKey());
+    }
+    if ((o.backend().equals("kubernetes") || o.backend().equals("operator")) && !multiUser) {
+      io.fabric8.kubernetes.client.KubernetesClient client = Kubernetes.client();
+      resources.push(client::close);
+      String id = Kubernetes.orchestratorId(config);
+      return o.backend().equals("kubernetes")
+          ? new dev.sandcastle.orchestrator.backend.kubernetes.KubernetesBackend(client, Kubernetes.settings(config, client, id))
+          : new dev.sandcastle.orchestrator.backend.operator.OperatorBackend(client, Kubernetes.namespace(config, client), id,
+              o.cluster().readyTimeout(), Clock.systemUTC());
     }
     Accounts accounts = multiUser ? new LinuxAccounts(new LinuxAccounts.Settings(o.multiUserHomes(),
         LinuxAccounts.Settings.defaults().firstUid(), LinuxAccounts.Settings.defaults().lastUid())) : new UidRange(o.tenantUidBase(), config.dataDir().resolve("homes"));

@@ -36,6 +36,30 @@ class ConfigTest {
   }
 
   @Test
+  void clusterBackendsReadTheirSettingsAndRefuseMalformedOnes() {
+    Config config = Config.load(Map.of(Setting.BACKEND, "kubernetes"), Map.of("SANDCASTLE_KUBERNETES_NAMESPACE", "workspaces",
+        "SANDCASTLE_KUBERNETES_NODE_SELECTOR", "pool=sandboxes, zone=a", "SANDCASTLE_KUBERNETES_TOLERATIONS", "sandbox=true:NoSchedule,gpu:NoExecute",
+        "SANDCASTLE_KUBERNETES_RUNTIME_CLASS", "gvisor"), 8080);
+    assertThat(config.orchestration().backend()).isEqualTo("kubernetes");
+    Config.Cluster cluster = config.orchestration().cluster();
+    assertThat(cluster.image()).isEqualTo("sandcastle/sandbox:latest");
+    assertThat(cluster.namespace()).isEqualTo("workspaces");
+    assertThat(cluster.nodeSelector()).containsEntry("pool", "sandboxes").containsEntry("zone", "a");
+    assertThat(cluster.tolerations()).containsExactly("sandbox=true:NoSchedule", "gpu:NoExecute");
+    assertThat(cluster.runtimeClass()).isEqualTo("gvisor");
+    assertThat(Config.load(Map.of(Setting.BACKEND, "operator"), Map.of(), 8080).orchestration().backend()).isEqualTo("operator");
+
+    assertThatThrownBy(() -> Config.load(Map.of(Setting.KUBERNETES_TOLERATIONS, "sandbox=true"), Map.of(), 8080))
+        .isInstanceOf(Config.Invalid.class).hasMessageContaining("key[=value]:Effect");
+    assertThatThrownBy(() -> Config.load(Map.of(Setting.KUBERNETES_NAMESPACE, "Not_A_Label"), Map.of(), 8080))
+        .isInstanceOf(Config.Invalid.class).hasMessageContaining("DNS label");
+    assertThatThrownBy(() -> Config.load(Map.of(Setting.KUBERNETES_POD_TEMPLATE, dir.resolve("missing.yaml").toString()), Map.of(), 8080))
+        .isInstanceOf(Config.Invalid.class).hasMessageContaining("cannot read");
+    assertThatThrownBy(() -> Config.load(Map.of(Setting.BACKEND, "nomad"), Map.of(), 8080))
+        .isInstanceOf(Config.Invalid.class).hasMessageContaining("local, static, kubernetes or operator");
+  }
+
+  @Test
   void upstreamVariableNamesWork() {
     Config config = Config.load(Map.of(), Map.of("OPEN_TERMINAL_API_KEY", "upstream-key-123"), 8000);
     assertThat(config.apiKey()).contains("upstream-key-123");

@@ -17,10 +17,11 @@ import java.util.regex.Pattern;
  * here needs credentials: the pages hold no data; every call they make is authenticated.
  *
  * <p>Headers carry the security of the pages: the app runs under a Content-Security-Policy that
- * keeps its scripts, connections and images to this server (artifacts inherit it in their
- * {@code srcdoc} frames, so they cannot reach other hosts either); the Pyodide frame is served as
- * a sandboxed document (an opaque origin), and Pyodide's own files may be fetched from it (CORS).
- * Hashed assets are cached for good, the pages never.
+ * allows no inline script and keeps its scripts, connections and images to this server. The two
+ * frames that run untrusted code are documents of their own, each served as a sandbox (an opaque
+ * origin, whatever the embedding iframe says): the artifact frame, which allows inline code (the
+ * artifact is written into it), and the Pyodide frame, which may run WebAssembly and fetch
+ * Pyodide's files (CORS). Hashed assets are cached for good, the pages never.
  */
 public final class WebRoutes {
   static final String PREFIX = "/ui/";
@@ -31,11 +32,16 @@ public final class WebRoutes {
       Map.entry("json", "application/json"), Map.entry("wasm", "application/wasm"), Map.entry("zip", "application/zip"),
       Map.entry("svg", "image/svg+xml"), Map.entry("png", "image/png"), Map.entry("ico", "image/x-icon"),
       Map.entry("woff2", "font/woff2"), Map.entry("woff", "font/woff"), Map.entry("ttf", "font/ttf"), Map.entry("txt", "text/plain; charset=utf-8"));
-  /** The app page's policy: everything from this server; inline scripts only for artifacts' sandboxed frames. */
-  static final String APP_POLICY = "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval' blob:; "
-      + "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
-      + "frame-src 'self' blob: data:; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'self'; "
-      + "frame-ancestors 'self'";
+  /** The app page's policy: everything from this server, no inline script. */
+  static final String APP_POLICY = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+      + "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; frame-src 'self'; worker-src 'self'; "
+      + "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'";
+  /**
+   * The artifact frame: a sandbox (the iframe's own sandbox attribute narrows it further: forms and
+   * same origin only when the user opts in) where the artifact's inline code may run.
+   */
+  static final String ARTIFACT_POLICY = "sandbox allow-scripts allow-downloads allow-forms allow-same-origin; "
+      + "default-src * data: blob: 'unsafe-inline' 'unsafe-eval'; frame-ancestors 'self'";
   /** The Pyodide frame: an opaque origin that may run WebAssembly and fetch Pyodide from this server, nothing else. */
   static final String PYODIDE_POLICY = "sandbox allow-scripts; default-src 'none'; script-src 'self' 'unsafe-eval' 'wasm-unsafe-eval' blob:; "
       + "worker-src blob:; connect-src 'self'; img-src data: blob:; style-src 'unsafe-inline'; frame-ancestors 'self'";
@@ -89,6 +95,9 @@ public final class WebRoutes {
     byte[] body = resource(path).orElseThrow(() -> new NotFound("no such file: " + PREFIX + path));
     if (path.equals("pyodide.html")) {
       ctx.header("Content-Security-Policy", PYODIDE_POLICY);
+      ctx.header("Cache-Control", "no-cache");
+    } else if (path.equals("artifact.html")) {
+      ctx.header("Content-Security-Policy", ARTIFACT_POLICY);
       ctx.header("Cache-Control", "no-cache");
     } else if (path.startsWith("pyodide/")) {
       // fetched by the opaque-origin Pyodide frame and its worker

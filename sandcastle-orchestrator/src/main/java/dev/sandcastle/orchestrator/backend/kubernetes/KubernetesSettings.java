@@ -1,0 +1,67 @@
+package dev.sandcastle.orchestrator.backend.kubernetes;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Toleration;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What every workspace pod of a cluster shares, whatever its policy.
+ *
+ * @param namespace where workspaces live
+ * @param image the workspace image when a policy names none; its entrypoint is {@code sandcastle
+ *     terminal --sandbox none}
+ * @param orchestratorId a label value telling this orchestrator's objects from another's in the
+ *     same namespace (replicas sharing one database share it)
+ * @param runtimeClassName e.g. {@code gvisor} or {@code kata} ("" = the cluster's default)
+ * @param nodeSelector where workspace pods may be scheduled
+ * @param tolerations taints workspace pods tolerate
+ * @param podTemplate a pod merged under ours: its fields are kept unless we set them (labels,
+ *     tolerations, affinity, image pull secrets, sidecars, ...); security-relevant fields are always ours
+ * @param storageClassName the storage class of home volumes ("" = the cluster's default)
+ * @param readyTimeout how long a start waits for the pod to be ready before it fails with 503
+ * @param serviceDomain the suffix of service host names ({@code svc} or {@code svc.cluster.local})
+ * @param orchestratorNamespace where the orchestrator's pods run: workspace pods accept connections
+ *     only from pods labelled {@code sandcastle.dev/role: orchestrator} in that namespace ("" = the
+ *     workspaces' own namespace)
+ */
+public record KubernetesSettings(
+    String namespace, String image, String orchestratorId, String runtimeClassName, Map<String, String> nodeSelector,
+    List<Toleration> tolerations, Optional<Pod> podTemplate, String storageClassName, Duration readyTimeout, String serviceDomain,
+    String orchestratorNamespace) {
+
+  public KubernetesSettings {
+    if (namespace == null || !namespace.matches("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")) {
+      throw new IllegalArgumentException("a Kubernetes namespace is a DNS label, got '" + namespace + "'");
+    }
+    if (image == null || image.isBlank()) {
+      throw new IllegalArgumentException("the workspace image must be set");
+    }
+    if (orchestratorId == null || !WorkspaceObjects.validLabelValue(orchestratorId) || orchestratorId.isEmpty()) {
+      throw new IllegalArgumentException("the orchestrator id must be a label value, got '" + orchestratorId + "'");
+    }
+    runtimeClassName = runtimeClassName == null ? "" : runtimeClassName.trim();
+    nodeSelector = nodeSelector == null ? Map.of() : Map.copyOf(nodeSelector);
+    tolerations = tolerations == null ? List.of() : List.copyOf(tolerations);
+    podTemplate = podTemplate == null ? Optional.empty() : podTemplate;
+    storageClassName = storageClassName == null ? "" : storageClassName.trim();
+    if (readyTimeout == null || readyTimeout.isNegative() || readyTimeout.isZero()) {
+      throw new IllegalArgumentException("the ready timeout must be positive");
+    }
+    serviceDomain = serviceDomain == null || serviceDomain.isBlank() ? "svc" : serviceDomain;
+    orchestratorNamespace = orchestratorNamespace == null ? "" : orchestratorNamespace.trim();
+  }
+
+  /** Settings with the defaults for everything but the namespace, image and orchestrator id. */
+  public static KubernetesSettings of(String namespace, String image, String orchestratorId) {
+    return new KubernetesSettings(namespace, image, orchestratorId, "", Map.of(), List.of(), Optional.empty(), "",
+        Duration.ofMinutes(3), "svc", "");
+  }
+
+  public KubernetesSettings withReadyTimeout(Duration timeout) {
+    return new KubernetesSettings(namespace, image, orchestratorId, runtimeClassName, nodeSelector, tolerations, podTemplate,
+        storageClassName, timeout, serviceDomain, orchestratorNamespace);
+  }
+}
