@@ -11,13 +11,18 @@ import { applyTheme, toggleTheme } from './theme';
 const root = document.getElementById('app')!;
 applyTheme();
 
-/** An Open WebUI (or other trusted) token handed over in the address: #token=... */
-function adoptTokenFromAddress(): void {
+/**
+ * An Open WebUI (or other trusted) token handed over in the address: #token=... It is taken only
+ * when nobody is signed in here, so a link cannot silently swap a signed-in user's account for
+ * someone else's; the address is cleaned either way.
+ */
+function adoptTokenFromAddress(): boolean {
   const match = /(?:^#|&)token=([^&]+)/.exec(location.hash);
-  if (match) {
-    setToken(decodeURIComponent(match[1]));
-    history.replaceState(null, '', location.pathname);
-  }
+  if (!match) return false;
+  history.replaceState(null, '', location.pathname);
+  if (token()) return false;
+  setToken(decodeURIComponent(match[1]));
+  return true;
 }
 
 async function currentAccount(): Promise<Account | null> {
@@ -36,7 +41,7 @@ async function currentAccount(): Promise<Account | null> {
 }
 
 async function start(): Promise<void> {
-  adoptTokenFromAddress();
+  const adopted = adoptTokenFromAddress();
   let account: Account | null;
   try {
     account = await currentAccount();
@@ -46,6 +51,8 @@ async function start(): Promise<void> {
   }
   if (!account) {
     account = await signIn(root);
+  } else if (adopted) {
+    toast(`Signed in as ${account.name} with the token from the link.`);
   }
   layout(account);
 }
@@ -57,7 +64,17 @@ function layout(account: Account): void {
   chat.onChange = () => sidebar.refresh();
 
   const sidebarToggle = h('button', { class: 'icon only-narrow', 'aria-label': 'Conversations', title: 'Conversations' }, '☰');
-  sidebarToggle.addEventListener('click', () => document.body.classList.toggle('sidebar-open'));
+  sidebarToggle.addEventListener('click', (e) => {
+    e.stopPropagation();
+    document.body.classList.toggle('sidebar-open');
+  });
+  // on a phone the list overlays the chat: a click beside it or Escape puts it away
+  document.addEventListener('click', (e) => {
+    if (document.body.classList.contains('sidebar-open') && !sidebar.element.contains(e.target as Node)) document.body.classList.remove('sidebar-open');
+  });
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') document.body.classList.remove('sidebar-open');
+  });
   const signOut = h('button', { class: 'secondary', title: `Signed in as ${account.name} (${account.email})` }, 'Sign out');
   signOut.addEventListener('click', () => {
     setToken(null);

@@ -105,9 +105,11 @@ export function promptDialog(question: string, initial = ''): Promise<string | n
     const form = h('form', { method: 'dialog' },
       h('label', {}, question, input),
       h('div', { class: 'row end' },
-        h('button', { value: 'cancel', class: 'secondary', type: 'submit', formnovalidate: true }, 'Cancel'),
+        h('button', { value: 'cancel', class: 'secondary', type: 'button' }, 'Cancel'),
         h('button', { value: 'ok', type: 'submit' }, 'OK')));
     const dialog = h('dialog', { class: 'confirm' }, form);
+    // Cancel is not a submit button, so Enter in the field (implicit submission) means OK
+    form.querySelector('button[value=cancel]')!.addEventListener('click', () => dialog.close('cancel'));
     dialog.addEventListener('close', () => {
       resolve(dialog.returnValue === 'ok' ? input.value : null);
       dialog.remove();

@@ -10,11 +10,16 @@ export default {
     const tucked = await page.locator('nav.sidebar').boundingBox();
     expect.ok(tucked && tucked.x + tucked.width <= 1, `the conversation list is tucked away on a phone (${JSON.stringify(tucked)})`);
     await page.getByRole('button', { name: 'Conversations' }).click();
-    await page.locator('nav.sidebar .conversations li a').first().waitFor();
     await page.waitForFunction(() => document.querySelector('nav.sidebar').getBoundingClientRect().left >= 0);
+    await page.locator('nav.sidebar .new-chat').waitFor();
     await shot('phone-sidebar');
-    await page.locator('nav.sidebar .conversations li a').first().click();
-    await page.locator('.message').first().waitFor();
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => document.querySelector('nav.sidebar').getBoundingClientRect().right <= 1);
+    await page.getByRole('button', { name: 'Run an example chart' }).click();
+    await page.locator('details.exec .badge.ok').waitFor({ timeout: 60_000 });
+    await page.locator('details.exec img.output-image').waitFor();
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect.ok(wide <= 1, `a chart fits the phone's width (page wider by ${wide} px)`);
     await shot('phone-chat');
 
     await page.setViewportSize({ width: 1280, height: 800 });

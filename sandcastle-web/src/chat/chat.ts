@@ -76,6 +76,7 @@ export class ChatView {
   private attachments: Attachment[] = [];
   private abort: AbortController | null = null;
   private opening = 0;
+  private readonly modelsLoaded: Promise<void>;
 
   constructor(private readonly panel: SidePanel) {
     const form = h('form', { class: 'composer' },
@@ -126,7 +127,7 @@ export class ChatView {
       this.connectPyodide();
     });
     this.models.addEventListener('change', () => savePrefs({ model: this.models.value }));
-    this.loadModels();
+    this.modelsLoaded = this.loadModels();
     this.connectPyodide();
   }
 
@@ -231,6 +232,7 @@ export class ChatView {
   private async send(): Promise<void> {
     const text = this.input.value.trim();
     if (!text || this.abort) return;
+    await this.modelsLoaded; // a message typed while the list loads waits for it
     if (!this.models.value) {
       toast('No model is configured on this server: start it with OPENAI_API_BASE_URL (you can still re-run code blocks).', 'error');
       return;
@@ -456,7 +458,7 @@ export class ChatView {
         const copy = h('button', { class: 'secondary small' }, 'Copy');
         copy.addEventListener('click', () => navigator.clipboard.writeText(textOf(message)).then(() => toast('Copied')));
         tools.append(copy);
-        if (index === this.messages.length - 1) {
+        if (index === this.messages.length - 1 && this.messages[index - 1]?.role === 'user') {
           const again = h('button', { class: 'secondary small regenerate' }, 'Regenerate');
           again.addEventListener('click', () => this.regenerate());
           tools.append(again);

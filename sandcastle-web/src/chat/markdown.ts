@@ -49,7 +49,7 @@ marked.use({
       }
       const highlighted = lang && hljs.getLanguage(lang) ? hljs.highlight(token.text, { language: lang, ignoreIllegals: true }).value : source;
       const artifact = lang === 'html' || lang === 'svg' ? `<button class="secondary small open-artifact" data-closed="${closed}">Open preview</button>` : '';
-      return `<div class="code-block"><div class="code-head"><span>${escape(lang || 'text')}</span>${artifact}<button class="icon copy-code" title="Copy" aria-label="Copy code">⧉</button></div>`
+      return `<div class="code-block"><div class="code-head"><span>${escape(lang || 'text')}</span>${artifact}<button class="secondary small copy-code" title="Copy the code">Copy</button></div>`
         + `<pre><code class="hljs language-${escape(lang)}">${highlighted}</code></pre></div>`;
     },
   },

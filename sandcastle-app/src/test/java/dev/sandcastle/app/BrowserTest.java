@@ -52,6 +52,16 @@ class BrowserTest {
       graph TD
         A -->
       ```
+
+      Energy: $$E = mc^2$$
+      """;
+
+  static final String ARTIFACT_SVG = """
+      A second version, as a picture:
+
+      ```svg
+      <svg xmlns="http://www.w3.org/2000/svg" width="120" height="120"><circle cx="60" cy="60" r="50" fill="orange"/></svg>
+      ```
       """;
 
   static final String ARTIFACT = """
@@ -107,8 +117,12 @@ class BrowserTest {
   private static void script(FakeOpenAi model) {
     model.enqueueToolCall("call-chart", "execute_code", JSON.createObjectNode().put("code", CHART).toString())
         .enqueueText("Here is the chart ", "of the squares.");
+    model.enqueueToolCall("call-csv", "execute_code", JSON.createObjectNode()
+            .put("code", "import pandas as pd\nprint('total', pd.read_csv('/mnt/uploads/data.csv').total.sum())").toString())
+        .enqueueText("The totals add up to 6.");
     model.enqueueText(MERMAID.substring(0, 40), MERMAID.substring(40));
     model.enqueueText(ARTIFACT);
+    model.enqueueText(ARTIFACT_SVG);
     model.enqueueToolCall("call-sum", "execute_code", JSON.createObjectNode().put("code", "print(sum(range(10)))").toString())
         .enqueueText("The sum is 45.");
     model.enqueueToolCall("call-notes", "execute_code", JSON.createObjectNode().put("code", "print(open('notes.txt').read())").toString())
