@@ -48,6 +48,10 @@ final class DockerBenchmark {
   private void all(PrintWriter out) throws Exception {
     out.printf("Sandcastle docker backend benchmark (%d cores, image %s; medians and percentiles of this run)%n",
         Runtime.getRuntime().availableProcessors(), ImageBuilder.DEFAULT_TAG);
+    try (Orchestrator server = start(Files.createTempDirectory("sandcastle-bench-docker"), "0")) {
+      warm(out, "http://127.0.0.1:" + server.port(), server);
+      deleteAll("http://127.0.0.1:" + server.port());
+    }
     for (String pool : List.of("0", "2")) {
       Path data = Files.createTempDirectory("sandcastle-bench-docker");
       try (Orchestrator server = start(data, pool)) {
@@ -73,9 +77,6 @@ final class DockerBenchmark {
         report(out, "new tenant, warm pool of " + pool + ": first run_command", fresh, "");
         out.printf("  %-58s %.2fx the floor (target <= 1.5x)%n", "new tenant p50", percentile(fresh, 50) / percentile(floor, 50));
         out.flush();
-        if (pool.equals("2")) {
-          warm(out, base, server);
-        }
         deleteAll(base);
       }
     }
@@ -87,9 +88,9 @@ final class DockerBenchmark {
     String direct = instance.base().toString();
     double[] d = null;
     double[] p = null;
-    for (int round = 0; round < 2; round++) { // the first round is warm-up
-      d = new double[1000];
-      p = new double[1000];
+    for (int round = 0; round < 3; round++) { // the first rounds warm up both servers' JIT
+      d = new double[2000];
+      p = new double[2000];
       for (int i = 0; i < d.length; i++) { // interleaved, so both see the same machine
         long t0 = System.nanoTime();
         postTo(direct, "warm-user", instance.apiKey());
