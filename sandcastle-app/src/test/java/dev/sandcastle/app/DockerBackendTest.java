@@ -49,11 +49,12 @@ class DockerBackendTest {
   }
 
   static Orchestrator start(Path dataDir) {
-    return start(dataDir, "0");
+    return start(dataDir, "0", "none");
   }
 
-  static Orchestrator start(Path dataDir, String warmPool) {
+  static Orchestrator start(Path dataDir, String warmPool, String network) {
     Map<Setting, String> settings = new EnumMap<>(Setting.class);
+    settings.put(Setting.NETWORK, network);
     settings.put(Setting.WARM_POOL, warmPool);
     settings.put(Setting.HOST, "0.0.0.0"); // reachable on the bridge's gateway too: the workspaces must still not get in
     settings.put(Setting.DATA_DIR, dataDir.toString());
@@ -193,17 +194,17 @@ class DockerBackendTest {
 
   @Test
   @Order(7)
-  void aNewTenantTakesAContainerFromTheWarmPool() throws Exception {
+  void aNewTenantTakesAContainerFromTheWarmPoolAndANetworkedPolicyTheEgressNetwork() throws Exception {
     server.close();
     server = null;
     Path pooled = Files.createTempDirectory("sandcastle-docker-pool");
     String oid = dev.sandcastle.orchestrator.backend.docker.DockerBackend.idOf(pooled.toAbsolutePath().normalize().toString());
     String spares = "label=sandcastle.orchestrator=" + oid;
-    try (Orchestrator withPool = start(pooled, "1")) {
+    try (Orchestrator withPool = start(pooled, "1", "host")) {
       Http dave = new Http("http://127.0.0.1:" + withPool.port(), Map.of("Authorization", "Bearer " + ADMIN_KEY, "X-User-Id", "dave"));
       Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> docker("ps", "-q", "--filter", spares).lines().count() == 1);
       String spare = docker("ps", "-q", "--no-trunc", "--filter", spares).trim();
-      String address = docker("inspect", "--format", "{{.NetworkSettings.Networks.sandcastle.IPAddress}}", spare).trim();
+      String address = docker("inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", spare).trim();
       Http direct = new Http("http://" + address + ":8000", Map.of());
       Awaitility.await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> direct.get("/health").status() == 200);
       long started = System.nanoTime();
@@ -212,7 +213,11 @@ class DockerBackendTest {
       Http admin = new Http("http://127.0.0.1:" + withPool.port(), Map.of("Authorization", "Bearer " + ADMIN_KEY));
       JsonNode tenant = admin.get("/api/v1/tenants").json().path(0);
       assertThat(tenant.path("instance_id").asString()).as("the spare became dave's (in %d ms)", millis).isEqualTo(spare);
-      assertThat(docker("inspect", "--format", "{{.Name}}", spare).trim()).isEqualTo("/" + tenant.path("instance_name").asString());
+      assertThat(docker("inspect", "--format", "{{.Name}} {{.HostConfig.NetworkMode}}", spare).trim())
+          .isEqualTo("/" + tenant.path("instance_name").asString() + " sandcastle-egress");
+      String gateway = docker("network", "inspect", "--format", "{{(index .IPAM.Config 0).Gateway}}", "sandcastle-egress").trim();
+      assertThat(output(dave.run("curl -sS -m 2 -o /dev/null http://" + gateway + ":" + withPool.port() + "/health 2>&1; echo exit=$?")))
+          .as("with network access, still no connection to the host").doesNotContain("exit=0");
       // The pool refills; a second start of dave's keeps his container and home.
       Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> docker("ps", "-q", "--filter", spares).lines().count() == 2);
       assertThat(admin.post("/api/v1/tenants/" + tenant.path("id").asString() + "/stop", Map.of()).status()).isEqualTo(200);

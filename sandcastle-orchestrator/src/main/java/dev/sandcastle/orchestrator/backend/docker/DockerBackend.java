@@ -38,7 +38,7 @@ import tools.jackson.databind.node.ObjectNode;
  * build}) through the Docker Engine API; the orchestrator proxies to it.
  *
  * <p>Per tenant: a container and a named volume for its home, both named from a hash of the
- * orchestrator's id and the tenant's id ({@code sc-<oid>-<hash>}, 36 characters) and labelled
+ * orchestrator's id and the tenant's id ({@code sc-<oid>-<hash>}, 30 characters; the volume adds {@code -home}) and labelled
  * ({@value #MANAGED_BY}={@code sandcastle}, orchestrator, tenant, user, policy, context), so that
  * {@link #reconcile} finds its own objects and nothing a tenant controls picks which object is
  * touched. A fresh random workspace key goes into the container's environment and back in the
@@ -53,13 +53,15 @@ import tools.jackson.databind.node.ObjectNode;
  * network ({@code Internal: true}: no route out of the host, no NAT) that this backend creates,
  * which still gives the orchestrator, on the host, a route to the container's port; {@code host}
  * joins a second bridge network with outbound NAT. On both, containers cannot reach each other
- * (inter-container communication is off). Network mode {@code none} would leave the orchestrator
- * no way to reach the workspace API over TCP.
+ * (inter-container communication is off), nor open connections to the host (see
+ * {@code closeHostTo}). Network mode {@code none} would leave the orchestrator no way to reach the
+ * workspace API over TCP.
  *
  * <p>Lifecycle: start creates (or adopts, on a name conflict) and starts the container and waits
  * until its {@code /health} answers; stop stops it with a grace period and keeps the container
  * and volume, so a resume starts the same container; reset and destroy remove the container and
- * the volume (the next start makes a fresh home). Threading as {@link Backend} says.
+ * the volume (the next start makes a fresh home); {@link #keepWarm} keeps started containers
+ * ready for new tenants. Threading as {@link Backend} says.
  */
 public final class DockerBackend implements Backend {
   private static final Logger log = LoggerFactory.getLogger(DockerBackend.class);
@@ -112,6 +114,7 @@ public final class DockerBackend implements Backend {
   private volatile int poolSize;
   private volatile boolean reconciled;
   private volatile boolean closed;
+  private volatile Thread refiller;
 
   /** How many started, ready containers wait in the warm pool (for benchmarks and tests). */
   public int readySpares() {
@@ -164,7 +167,7 @@ public final class DockerBackend implements Backend {
     if (poolSize == 0 || !reconciled || closed || !refilling.compareAndSet(false, true)) {
       return;
     }
-    Thread.ofVirtual().name("docker-warm-pool").start(() -> {
+    refiller = Thread.ofVirtual().name("docker-warm-pool").start(() -> {
       try {
         while (spares.size() < poolSize && !closed) {
           var made = new java.util.concurrent.CompletableFuture<Void>();
@@ -176,7 +179,9 @@ public final class DockerBackend implements Backend {
           }
         }
       } catch (RuntimeException e) {
-        log.warn("the warm pool could not be filled: {}", e.toString());
+        if (!closed) {
+          log.warn("the warm pool could not be filled: {}", e.toString());
+        }
       } finally {
         refilling.set(false);
       }
@@ -586,6 +591,9 @@ public final class DockerBackend implements Backend {
         Thread.currentThread().interrupt();
         throw new Unavailable("interrupted while waiting for the workspace to start");
       }
+      if (closed) {
+        throw new Unavailable("the docker backend is closing");
+      }
       if (System.nanoTime() > deadline) {
         throw new Unavailable("the workspace container " + instance.name() + " did not answer /health within "
             + settings.readyTimeout().toSeconds() + " s");
@@ -697,6 +705,14 @@ public final class DockerBackend implements Backend {
   @Override
   public void close() {
     closed = true;
+    Thread filling = refiller;
+    if (filling != null) {
+      try {
+        filling.join(Duration.ofSeconds(30)); // a spare being made is removed by its maker, with the client still open
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     removeSpares();
     probe.close();
     docker.close();
