@@ -186,6 +186,10 @@ final class Orchestrator implements AutoCloseable {
     listening.set(app.port());
     log.info("Sandcastle orchestrator on http://{}:{} ({} backend{}, state in {})", config.host(), app.port(), backend.name(),
         multiUser ? ", one Linux account per user" : "", o.databaseUrl().isEmpty() ? "the embedded database" : "PostgreSQL");
+    if (web.available()) {
+      log.info("Open http://{}:{}/ in a browser to chat (the first account created there becomes the administrator)",
+          config.host().equals("0.0.0.0") ? "127.0.0.1" : config.host(), app.port());
+    }
     return new Orchestrator(resources, app, tenants, backend);
   }
 
