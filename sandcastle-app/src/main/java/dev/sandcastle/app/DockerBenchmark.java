@@ -4,6 +4,7 @@ import dev.sandcastle.app.image.ImageBuilder;
 import dev.sandcastle.orchestrator.backend.Instance;
 import dev.sandcastle.orchestrator.tenant.Caller;
 import dev.sandcastle.orchestrator.tenant.TenantKey;
+import dev.sandcastle.app.bench.Figures;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.URI;
@@ -12,7 +13,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -34,15 +34,7 @@ final class DockerBenchmark {
   private DockerBenchmark() {}
 
   static int run(PrintWriter out) {
-    try {
-      new DockerBenchmark().all(out);
-      out.flush();
-      return 0;
-    } catch (Exception e) {
-      out.println("benchmark failed: " + e);
-      out.flush();
-      return 1;
-    }
+    return Figures.run(out, new DockerBenchmark()::all);
   }
 
   private void all(PrintWriter out) throws Exception {
@@ -73,9 +65,9 @@ final class DockerBenchmark {
             deleteAll(base); // keep at most 10 workspaces alive; removing is not measured
           }
         }
-        report(out, "floor: docker run --rm <image> true", floor, "");
-        report(out, "new tenant, warm pool of " + pool + ": first run_command", fresh, "");
-        out.printf("  %-58s %.2fx the floor (target <= 1.5x)%n", "new tenant p50", percentile(fresh, 50) / percentile(floor, 50));
+        Figures.report(out, "floor: docker run --rm <image> true", floor, "");
+        Figures.report(out, "new tenant, warm pool of " + pool + ": first run_command", fresh, "");
+        out.printf("  %-58s %.2fx the floor (target <= 1.5x)%n", "new tenant p50", Figures.percentile(fresh, 50) / Figures.percentile(floor, 50));
         out.flush();
         deleteAll(base);
       }
@@ -101,10 +93,10 @@ final class DockerBenchmark {
         p[i] = (t2 - t1) / 1e6;
       }
     }
-    report(out, "warm tenant: run_command on the container directly", d, "");
-    report(out, "warm tenant: run_command through the orchestrator", p, "");
-    out.printf("  %-58s p50 %.3f ms (target < 1 ms), p99 %.3f ms%n", "proxy overhead", percentile(p, 50) - percentile(d, 50),
-        percentile(p, 99) - percentile(d, 99));
+    Figures.report(out, "warm tenant: run_command on the container directly", d, "");
+    Figures.report(out, "warm tenant: run_command through the orchestrator", p, "");
+    out.printf("  %-58s p50 %.3f ms (target < 1 ms), p99 %.3f ms%n", "proxy overhead", Figures.percentile(p, 50) - Figures.percentile(d, 50),
+        Figures.percentile(p, 99) - Figures.percentile(d, 99));
   }
 
   /** Waits until the warm pool is full again, so that the floor and the next tenant see a quiet machine. */
@@ -161,15 +153,4 @@ final class DockerBenchmark {
     return Orchestrator.start(Config.load(settings, Map.of(), 8080), new PrintWriter(new StringWriter()), false);
   }
 
-  private static void report(PrintWriter out, String what, double[] millis, String target) {
-    out.printf("  %-58s p50 %.2f ms, p90 %.2f ms, p99 %.2f ms (n=%d)%s%n", what, percentile(millis, 50), percentile(millis, 90),
-        percentile(millis, 99), millis.length, target.isEmpty() ? "" : "  " + target);
-    out.flush();
-  }
-
-  private static double percentile(double[] values, double p) {
-    double[] sorted = values.clone();
-    Arrays.sort(sorted);
-    return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100 * sorted.length) - 1)];
-  }
 }

@@ -1,6 +1,7 @@
 package dev.sandcastle.app;
 
 import dev.sandcastle.orchestrator.tenant.TenantService;
+import dev.sandcastle.app.bench.Figures;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.lang.management.ManagementFactory;
@@ -11,7 +12,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.Map;
 
@@ -29,42 +29,34 @@ final class OrchestratorBenchmark {
   private OrchestratorBenchmark() {}
 
   static int run(PrintWriter out) {
-    try {
-      new OrchestratorBenchmark().all(out);
-      out.flush();
-      return 0;
-    } catch (Exception e) {
-      out.println("benchmark failed: " + e);
-      out.flush();
-      return 1;
-    }
+    return Figures.run(out, new OrchestratorBenchmark()::all);
   }
 
   private void all(PrintWriter out) throws Exception {
     out.printf("Sandcastle orchestrator benchmark (%d cores; medians and percentiles of this run)%n",
         Runtime.getRuntime().availableProcessors());
     double[] floor = sandboxFloor(60);
-    report(out, "floor: a fresh bubblewrap sandbox running python3 -S", floor, "");
+    Figures.report(out, "floor: a fresh bubblewrap sandbox running python3 -S", floor, "");
     Path data = tempDir("sandcastle-bench-orch");
     try (Orchestrator cold = start(tempDir("sandcastle-bench-cold"), Map.of(Setting.WARM_POOL, "0"))) {
       String base = "http://127.0.0.1:" + cold.port();
       warmUp(base, cold.tenants());
       double[] fresh = newTenants(base, cold.tenants(), "cold-user-", 100, 0);
-      report(out, "new tenant, no warm pool: first run_command", fresh, "");
+      Figures.report(out, "new tenant, no warm pool: first run_command", fresh, "");
     }
     try (Orchestrator server = start(data, Map.of(Setting.WARM_POOL, "2"))) {
       String base = "http://127.0.0.1:" + server.port();
       warmUp(base, server.tenants());
       // New tenants arrive one at a time, with time for the pool to refill in between.
       double[] fresh = newTenants(base, server.tenants(), "new-user-", 200, 400);
-      report(out, "new tenant, warm pool of 2: first run_command", fresh, "target p50 < 50 ms, p99 < 150 ms");
+      Figures.report(out, "new tenant, warm pool of 2: first run_command", fresh, "target p50 < 50 ms, p99 < 150 ms");
       double[] warm = new double[1000];
       for (int i = 0; i < warm.length; i++) {
         long started = System.nanoTime();
         post(base, "new-user-199", "/execute?wait=10", COMMAND);
         warm[i] = (System.nanoTime() - started) / 1e6;
       }
-      report(out, "warm tenant: run_command", warm, "");
+      Figures.report(out, "warm tenant: run_command", warm, "");
       stopAll(server.tenants());
 
       // Proxy overhead: a static-backend orchestrator in front of a sandcastle terminal.
@@ -97,11 +89,11 @@ final class OrchestratorBenchmark {
           post(direct, "anyone", "/execute?wait=10", COMMAND);
           single[i] = (System.nanoTime() - started) / 1e6;
         }
-        report(out, "floor: run_command on a single-workspace sandcastle terminal", single, "");
-        report(out, "floor: list_files on the upstream directly", rounds[0], "");
-        report(out, "list_files through the static backend's proxy", rounds[1], "");
+        Figures.report(out, "floor: run_command on a single-workspace sandcastle terminal", single, "");
+        Figures.report(out, "floor: list_files on the upstream directly", rounds[0], "");
+        Figures.report(out, "list_files through the static backend's proxy", rounds[1], "");
         out.printf("  %-58s p50 %.3f ms (target < 1 ms), p99 %.3f ms%n", "proxy overhead",
-            percentile(rounds[1], 50) - percentile(rounds[0], 50), percentile(rounds[1], 99) - percentile(rounds[0], 99));
+            Figures.percentile(rounds[1], 50) - Figures.percentile(rounds[0], 50), Figures.percentile(rounds[1], 99) - Figures.percentile(rounds[0], 99));
       }
 
       // Memory: 1,000 tenants provisioned (workspace, cgroup, home) and idle (no sandbox running).
@@ -211,15 +203,4 @@ final class OrchestratorBenchmark {
         java.nio.file.attribute.PosixFilePermissions.asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x")));
   }
 
-  private static void report(PrintWriter out, String what, double[] millis, String target) {
-    out.printf("  %-58s p50 %.2f ms, p90 %.2f ms, p99 %.2f ms (n=%d)%s%n", what, percentile(millis, 50), percentile(millis, 90),
-        percentile(millis, 99), millis.length, target.isEmpty() ? "" : "  " + target);
-    out.flush();
-  }
-
-  private static double percentile(double[] values, double p) {
-    double[] sorted = values.clone();
-    Arrays.sort(sorted);
-    return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100 * sorted.length) - 1)];
-  }
 }

@@ -134,7 +134,7 @@ public final class ExecBenchmark {
       return;
     }
     out.printf("  %2d clients for %d s: %.0f commands/s, p50 %.2f ms, p99 %.2f ms, %d errors of %d%n",
-        clients, seconds, all.length / elapsed, percentile(all, 50), percentile(all, 99), errors.get(), all.length);
+        clients, seconds, all.length / elapsed, Figures.percentile(all, 50), Figures.percentile(all, 99), errors.get(), all.length);
     out.flush();
   }
 
@@ -155,18 +155,9 @@ public final class ExecBenchmark {
   }
 
   static void report(PrintWriter out, String what, double[] millis) {
-    out.printf("  %-52s p50 %.2f ms, p99 %.2f ms (n=%d)%n", what, percentile(millis, 50), percentile(millis, 99), millis.length);
+    out.printf("  %-52s p50 %.2f ms, p99 %.2f ms (n=%d)%n", what, Figures.percentile(millis, 50), Figures.percentile(millis, 99), millis.length);
   }
 
-  static double percentile(double[] values, double p) {
-    if (values.length == 0) {
-      return Double.NaN;
-    }
-    double[] sorted = values.clone();
-    Arrays.sort(sorted);
-    int index = (int) Math.ceil(p / 100 * sorted.length) - 1;
-    return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
-  }
 
   /**
    * A minimal HTTP/1.1 keep-alive client, so the load generator spends little of the machine's

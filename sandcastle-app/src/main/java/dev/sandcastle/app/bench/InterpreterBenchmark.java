@@ -76,15 +76,7 @@ public final class InterpreterBenchmark {
 
   /** Runs the benchmark, printing to {@code out}; returns the process exit status (0, or 1 when it failed). */
   public static int run(PrintWriter out) {
-    try {
-      all(out);
-      out.flush();
-      return 0;
-    } catch (Exception e) {
-      out.println("benchmark failed: " + e);
-      out.flush();
-      return 1;
-    }
+    return Figures.run(out, InterpreterBenchmark::all);
   }
 
   private static void all(PrintWriter out) throws Exception {
@@ -243,24 +235,24 @@ public final class InterpreterBenchmark {
       line(out, "    one model call alone: OpenAiClient.stream, tool call", times[MODEL_CALL]);
       double[] server = model.handlerTimes();
       out.printf("  %-58s p50 %.3f ms, p90 %.3f ms, p99 %.3f ms (n=%d)%n", "    the fake model's own handler time per call",
-          percentile(server, 50), percentile(server, 90), percentile(server, 99), server.length);
+          Figures.percentile(server, 50), Figures.percentile(server, 90), Figures.percentile(server, 99), server.length);
       out.println();
       out.println("Interpreter:");
       line(out, "(3) chat completion with one code round", times[CODE_CHAT]);
-      double p50 = percentile(times[CODE_CHAT], 50) - percentile(times[TEXT_CHAT], 50) - percentile(times[ENGINE], 50);
-      double p90 = percentile(times[CODE_CHAT], 90) - percentile(times[TEXT_CHAT], 90) - percentile(times[ENGINE], 90);
+      double p50 = Figures.percentile(times[CODE_CHAT], 50) - Figures.percentile(times[TEXT_CHAT], 50) - Figures.percentile(times[ENGINE], 50);
+      double p90 = Figures.percentile(times[CODE_CHAT], 90) - Figures.percentile(times[TEXT_CHAT], 90) - Figures.percentile(times[ENGINE], 90);
       out.printf("  %-58s p50 %.3f ms (target < 2 ms: %s), p90 ~%.3f ms (difference of p90s, approximate)%n",
           "(4) overhead per round = (3) - (2) - (1)", p50, p50 < 2 ? "met" : "MISSED", p90);
-      double call50 = percentile(times[MODEL_CALL], 50);
-      double call90 = percentile(times[MODEL_CALL], 90);
+      double call50 = Figures.percentile(times[MODEL_CALL], 50);
+      double call90 = Figures.percentile(times[MODEL_CALL], 90);
       out.printf("  %-58s p50 %.3f ms, p90 ~%.3f ms%n", "    of which the model's tool-call answer (one model call)", call50, call90);
       out.printf("  %-58s p50 %.3f ms, p90 ~%.3f ms%n", "    the interpreter's own work: (4) - one model call", p50 - call50, p90 - call90);
       out.flush();
     }
 
     private static void line(PrintWriter out, String what, double[] millis) {
-      out.printf("  %-58s p50 %.3f ms, p90 %.3f ms, p99 %.3f ms (n=%d)%n", what, percentile(millis, 50), percentile(millis, 90),
-          percentile(millis, 99), millis.length);
+      out.printf("  %-58s p50 %.3f ms, p90 %.3f ms, p99 %.3f ms (n=%d)%n", what, Figures.percentile(millis, 50), Figures.percentile(millis, 90),
+          Figures.percentile(millis, 99), millis.length);
     }
   }
 
@@ -388,10 +380,6 @@ public final class InterpreterBenchmark {
         temp.resolve("state"), new SandboxPolicy(SandboxPolicy.Mechanism.BWRAP, SandboxPolicy.Network.NONE, new Limits(512L << 20, 128, 0)),
         uid, uid, ExecSettings.defaults(), FileLimits.defaults(),
         new KernelSettings(4, Duration.ofMinutes(10), TIMEOUT, Duration.ofSeconds(2))), Cgroups.detect());
-  }
-
-  private static double percentile(double[] values, double p) {
-    return ExecBenchmark.percentile(values, p);
   }
 
   private static void deleteTree(Path root) throws IOException {

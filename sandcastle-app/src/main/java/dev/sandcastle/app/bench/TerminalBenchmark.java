@@ -78,8 +78,8 @@ public final class TerminalBenchmark {
       }
       report(out, "through the WebSocket (terminal in the sandbox)", wsEcho);
       out.printf("  %-48s p50 %.2f ms (target < 1 ms), p99 %.2f ms%n", "overhead over the floor",
-          ExecBenchmark.percentile(wsEcho, 50) - ExecBenchmark.percentile(floorEcho, 50),
-          ExecBenchmark.percentile(wsEcho, 99) - ExecBenchmark.percentile(floorEcho, 99));
+          Figures.percentile(wsEcho, 50) - Figures.percentile(floorEcho, 50),
+          Figures.percentile(wsEcho, 99) - Figures.percentile(floorEcho, 99));
       out.flush();
 
       out.printf("throughput: cat of a %d MB file (lines of 100 bytes), %d rounds%n", FILE_BYTES >> 20, ROUNDS);
@@ -112,8 +112,8 @@ public final class TerminalBenchmark {
             (cpuNanos(server.process().toHandle()) - serverCpu) / 1e9, (supervisorCpuNanos(server) - supervisorCpu) / 1e9);
         out.flush();
       }
-      double floorMedian = ExecBenchmark.percentile(floorRates, 50);
-      double wsMedian = ExecBenchmark.percentile(wsRates, 50);
+      double floorMedian = Figures.percentile(floorRates, 50);
+      double wsMedian = Figures.percentile(wsRates, 50);
       out.printf("  %-48s %.0f MB/s%n", "floor: a PTY opened in this process (median)", floorMedian / 1e6);
       out.printf("  %-48s %.0f MB/s, %.0f%% of the floor%n", "through the WebSocket (median)", wsMedian / 1e6, 100 * wsMedian / floorMedian);
       long rssEnd = server.rssKiB();
@@ -122,8 +122,8 @@ public final class TerminalBenchmark {
   }
 
   private static void report(PrintWriter out, String what, double[] millis) {
-    out.printf("  %-48s p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, max %.2f ms (n=%d)%n", what, ExecBenchmark.percentile(millis, 50),
-        ExecBenchmark.percentile(millis, 90), ExecBenchmark.percentile(millis, 99), ExecBenchmark.percentile(millis, 100), millis.length);
+    out.printf("  %-48s p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, max %.2f ms (n=%d)%n", what, Figures.percentile(millis, 50),
+        Figures.percentile(millis, 90), Figures.percentile(millis, 99), Figures.percentile(millis, 100), millis.length);
   }
 
   /** User plus system CPU time of a process, from /proc. */
