@@ -19,7 +19,10 @@ import java.util.Optional;
  * @param nodeSelector where workspace pods may be scheduled
  * @param tolerations taints workspace pods tolerate
  * @param podTemplate a pod merged under ours: its fields are kept unless we set them (labels,
- *     tolerations, affinity, image pull secrets, sidecars, ...); security-relevant fields are always ours
+ *     tolerations, affinity, image pull secrets, sidecars, ...); host namespaces, service accounts,
+ *     the pod's security context and the workspace container's security context, mounts and
+ *     environment sources are forced to ours (see {@code WorkspaceObjects.lockDown}), and a template
+ *     with hostPath volumes or projected service account tokens is refused
  * @param storageClassName the storage class of home volumes ("" = the cluster's default)
  * @param readyTimeout how long a start waits for the pod to be ready before it fails with 503
  * @param serviceDomain the suffix of service host names ({@code svc} or {@code svc.cluster.local})
@@ -46,6 +49,7 @@ public record KubernetesSettings(
     nodeSelector = nodeSelector == null ? Map.of() : Map.copyOf(nodeSelector);
     tolerations = tolerations == null ? List.of() : List.copyOf(tolerations);
     podTemplate = podTemplate == null ? Optional.empty() : podTemplate;
+    podTemplate.ifPresent(WorkspaceObjects::checkTemplate);
     storageClassName = storageClassName == null ? "" : storageClassName.trim();
     if (readyTimeout == null || readyTimeout.isNegative() || readyTimeout.isZero()) {
       throw new IllegalArgumentException("the ready timeout must be positive");

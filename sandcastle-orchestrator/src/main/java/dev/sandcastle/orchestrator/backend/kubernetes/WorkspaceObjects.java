@@ -1,5 +1,6 @@
 package dev.sandcastle.orchestrator.backend.kubernetes;
 
+import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
@@ -24,6 +25,7 @@ import io.fabric8.kubernetes.api.model.SecurityContext;
 import io.fabric8.kubernetes.api.model.SecurityContextBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyBuilder;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeerBuilder;
@@ -75,6 +77,11 @@ public final class WorkspaceObjects {
   public static final String ROLE = "sandcastle.dev/role";
   /** A hash of the pod spec we built: a running pod whose hash differs was built for another policy. */
   public static final String SPEC_HASH = "sandcastle.dev/spec-hash";
+
+  /** What a workspace with network access may not reach: link-local (cloud metadata), private and carrier-grade NAT ranges. */
+  public static final List<String> PRIVATE_V4 = List.of("169.254.0.0/16", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10");
+  /** The IPv6 ranges a workspace may not reach: unique-local and link-local. */
+  public static final List<String> PRIVATE_V6 = List.of("fc00::/7", "fe80::/10");
 
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
@@ -229,8 +236,10 @@ public final class WorkspaceObjects {
 
   /**
    * The workspace's NetworkPolicy: connections in only from the orchestrator's pods, on the API
-   * port; connections out denied (not even DNS) unless the policy allows network, then allowed
-   * anywhere.
+   * port; connections out denied (not even DNS) unless the policy allows network, then allowed to
+   * public addresses only (all but {@link #PRIVATE_V4} and {@link #PRIVATE_V6}: not to cloud metadata
+   * 169.254.169.254, the cluster's pods and services or the internal network) plus DNS to the
+   * cluster's DNS pods, so names still resolve.
    */
   public NetworkPolicy networkPolicy(Spec spec, List<OwnerReference> owners) {
     var orchestrator = new NetworkPolicyPeerBuilder().withPodSelector(new LabelSelectorBuilder().addToMatchLabels(ROLE, "orchestrator").build());
@@ -243,7 +252,16 @@ public final class WorkspaceObjects {
         .withPolicyTypes("Ingress", "Egress")
         .addNewIngress().withFrom(orchestrator.build()).addNewPort().withProtocol("TCP").withNewPort(PORT).endPort().endIngress();
     if (spec.network()) {
-      builder = builder.addNewEgress().endEgress(); // one empty rule: everything
+      builder = builder.addNewEgress()
+          .addNewTo().withNewIpBlock().withCidr("0.0.0.0/0").withExcept(PRIVATE_V4).endIpBlock().endTo()
+          .addNewTo().withNewIpBlock().withCidr("::/0").withExcept(PRIVATE_V6).endIpBlock().endTo()
+          .endEgress()
+          .addNewEgress()
+          .addNewTo().withNamespaceSelector(new LabelSelectorBuilder().addToMatchLabels("kubernetes.io/metadata.name", "kube-system").build())
+          .withPodSelector(new LabelSelectorBuilder().addToMatchLabels("k8s-app", "kube-dns").build()).endTo()
+          .addNewPort().withProtocol("UDP").withNewPort(53).endPort()
+          .addNewPort().withProtocol("TCP").withNewPort(53).endPort()
+          .endEgress();
     }
     return builder.endSpec().build();
   }
@@ -297,7 +315,7 @@ public final class WorkspaceObjects {
         .addNewVolume().withName("home").withNewPersistentVolumeClaim().withClaimName(pvcName(spec.name())).endPersistentVolumeClaim().endVolume()
         .addNewVolume().withName("tmp").withNewEmptyDir().withSizeLimit(new Quantity("1Gi")).endEmptyDir().endVolume()
         .endSpec().build();
-    Pod pod = settings.podTemplate().map(template -> merge(template, ours)).orElse(ours);
+    Pod pod = settings.podTemplate().map(template -> lockDown(merge(template, ours), ours)).orElse(ours);
     Map<String, String> annotations = new LinkedHashMap<>(pod.getMetadata().getAnnotations() == null ? Map.of() : pod.getMetadata().getAnnotations());
     annotations.put(SPEC_HASH, hash(SERIALIZATION.asJson(pod.getSpec()), 16));
     pod.getMetadata().setAnnotations(annotations);
@@ -347,11 +365,64 @@ public final class WorkspaceObjects {
   }
 
   /**
+   * Refuses a pod template that would hand the host or the cluster's credentials to a pod running
+   * untrusted code: {@code hostPath} volumes and projected service account tokens (whatever
+   * container mounts them, the pod holds them).
+   *
+   * @throws IllegalArgumentException saying what the template must drop
+   */
+  public static void checkTemplate(Pod template) {
+    if (template.getSpec() == null || template.getSpec().getVolumes() == null) {
+      return;
+    }
+    for (Volume volume : template.getSpec().getVolumes()) {
+      if (volume.getHostPath() != null) {
+        throw new IllegalArgumentException("the pod template's volume '" + volume.getName() + "' is a hostPath volume: workspace pods"
+            + " run untrusted code and may not mount the node's files");
+      }
+      if (volume.getProjected() != null && volume.getProjected().getSources() != null
+          && volume.getProjected().getSources().stream().anyMatch(source -> source.getServiceAccountToken() != null)) {
+        throw new IllegalArgumentException("the pod template's volume '" + volume.getName() + "' projects a service account token:"
+            + " workspace pods run untrusted code and may not hold credentials for the API server");
+      }
+    }
+  }
+
+  /**
+   * A merged pod with every field that could loosen the lock-down set back to ours: no host
+   * network, PID or IPC namespace, no shared process namespace, no service account or its token,
+   * our pod security context; and the workspace container's security context (so capabilities),
+   * volume mounts and devices, and environment sources exactly ours. Sidecars a template adds are
+   * the operator's and left as they are, but cannot see the workspace's processes or mounts.
+   */
+  static Pod lockDown(Pod pod, Pod ours) {
+    PodSpec spec = pod.getSpec();
+    spec.setHostNetwork(false);
+    spec.setHostPID(false);
+    spec.setHostIPC(false);
+    spec.setShareProcessNamespace(null);
+    spec.setAutomountServiceAccountToken(false);
+    spec.setServiceAccountName(null);
+    spec.setServiceAccount(null);
+    spec.setSecurityContext(ours.getSpec().getSecurityContext());
+    Container mine = ours.getSpec().getContainers().getFirst();
+    for (Container container : spec.getContainers()) {
+      if (container.getName().equals(mine.getName())) {
+        container.setSecurityContext(mine.getSecurityContext());
+        container.setVolumeMounts(mine.getVolumeMounts());
+        container.setVolumeDevices(null);
+        container.setEnvFrom(null);
+      }
+    }
+    return pod;
+  }
+
+  /**
    * {@code ours} laid over {@code template}: objects merge key by key, ours winning on every field
    * we set; lists of named items (containers, volumes, env, ports) merge by name; other lists
-   * (tolerations, image pull secrets) are the template's followed by ours. So a template can add
-   * sidecars, affinity, annotations or pull secrets, but cannot loosen our security contexts,
-   * limits, probes or mounts.
+   * (tolerations, image pull secrets) are the template's followed by ours. The merge alone keeps
+   * every field of the template we do not set (host namespaces, service accounts, extra mounts,
+   * added capabilities...): only {@link #checkTemplate} and {@link #lockDown} make it safe.
    */
   static Pod merge(Pod template, Pod ours) {
     JsonNode base = SERIALIZATION.convertValue(template, JsonNode.class);

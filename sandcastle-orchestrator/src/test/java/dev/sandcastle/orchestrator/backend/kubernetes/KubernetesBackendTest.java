@@ -134,10 +134,26 @@ class KubernetesBackendTest {
 
     NetworkPolicy network = client.network().v1().networkPolicies().inNamespace(NAMESPACE)
         .withName(KubernetesBackend.baseName(tenant.id())).get();
-    assertThat(network.getSpec().getEgress()).singleElement().satisfies(rule -> {
-      assertThat(rule.getTo()).isEmpty(); // to anywhere
-      assertThat(rule.getPorts()).isEmpty();
+    // Out to public addresses on any port, never to cloud metadata or internal networks; DNS only to the cluster's DNS pods.
+    assertThat(network.getSpec().getEgress()).hasSize(2);
+    var anywhere = network.getSpec().getEgress().get(0);
+    assertThat(anywhere.getPorts()).isEmpty();
+    assertThat(anywhere.getTo()).extracting(peer -> peer.getIpBlock().getCidr()).containsExactly("0.0.0.0/0", "::/0");
+    assertThat(anywhere.getTo()).allSatisfy(peer -> {
+      assertThat(peer.getPodSelector()).isNull();
+      assertThat(peer.getNamespaceSelector()).isNull();
     });
+    assertThat(anywhere.getTo().get(0).getIpBlock().getExcept())
+        .containsExactlyInAnyOrder("169.254.0.0/16", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10");
+    assertThat(anywhere.getTo().get(1).getIpBlock().getExcept()).containsExactlyInAnyOrder("fc00::/7", "fe80::/10");
+    var dns = network.getSpec().getEgress().get(1);
+    assertThat(dns.getTo()).singleElement().satisfies(peer -> {
+      assertThat(peer.getIpBlock()).isNull();
+      assertThat(peer.getNamespaceSelector().getMatchLabels()).containsExactly(Map.entry("kubernetes.io/metadata.name", "kube-system"));
+      assertThat(peer.getPodSelector().getMatchLabels()).containsExactly(Map.entry("k8s-app", "kube-dns"));
+    });
+    assertThat(dns.getPorts()).extracting(port -> port.getProtocol() + "/" + port.getPort().getIntVal())
+        .containsExactlyInAnyOrder("UDP/53", "TCP/53");
     Pod pod = client.pods().inNamespace(NAMESPACE).withName(KubernetesBackend.baseName(tenant.id())).get();
     assertThat(pod.getMetadata().getLabels().values()).allSatisfy(value -> assertThat(WorkspaceObjects.validLabelValue(value)).isTrue());
     assertThat(pod.getMetadata().getLabels().get("sandcastle.dev/policy")).matches("[0-9a-f]{32}");
@@ -295,10 +311,26 @@ class KubernetesBackendTest {
           priorityClassName: sandboxes
           imagePullSecrets: [{name: registry}]
           tolerations: [{key: gpu, operator: Exists}]
+          hostNetwork: true
+          hostPID: true
+          hostIPC: true
+          shareProcessNamespace: true
+          serviceAccountName: cluster-admin-sa
+          automountServiceAccountToken: true
+          securityContext: {runAsUser: 0, runAsNonRoot: false, supplementalGroups: [0]}
+          volumes:
+            - {name: docker, emptyDir: {}}
           containers:
             - name: workspace
-              securityContext: {privileged: true, runAsUser: 0, allowPrivilegeEscalation: true}
+              securityContext:
+                privileged: true
+                runAsUser: 0
+                allowPrivilegeEscalation: true
+                readOnlyRootFilesystem: false
+                capabilities: {add: [SYS_ADMIN, NET_ADMIN]}
               env: [{name: EXTRA, value: "1"}]
+              envFrom: [{secretRef: {name: cloud-credentials}}]
+              volumeMounts: [{name: docker, mountPath: /var/run}]
             - name: log-shipper
               image: example/shipper:1
         """, Pod.class);
@@ -320,6 +352,47 @@ class KubernetesBackendTest {
     assertThat(workspace.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
     assertThat(workspace.getImage()).isEqualTo("img");
     assertThat(workspace.getEnv()).extracting(e -> e.getName()).contains("EXTRA", "SANDCASTLE_API_KEY");
+    // Fields we never set ourselves are forced back too: no host namespaces, no credentials, only our mounts and capabilities.
+    assertThat(pod.getSpec().getHostNetwork()).isFalse();
+    assertThat(pod.getSpec().getHostPID()).isFalse();
+    assertThat(pod.getSpec().getHostIPC()).isFalse();
+    assertThat(pod.getSpec().getShareProcessNamespace()).isNotEqualTo(Boolean.TRUE);
+    assertThat(pod.getSpec().getServiceAccountName()).isIn(null, "default");
+    assertThat(pod.getSpec().getAutomountServiceAccountToken()).isFalse();
+    assertThat(pod.getSpec().getSecurityContext().getRunAsUser()).isEqualTo(1000L);
+    assertThat(pod.getSpec().getSecurityContext().getRunAsNonRoot()).isTrue();
+    assertThat(pod.getSpec().getSecurityContext().getSupplementalGroups()).isNullOrEmpty();
+    assertThat(workspace.getSecurityContext().getCapabilities().getAdd()).isNullOrEmpty();
+    assertThat(workspace.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
+    assertThat(workspace.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+    assertThat(workspace.getEnvFrom()).isNullOrEmpty();
+    assertThat(workspace.getVolumeMounts()).extracting(m -> m.getMountPath()).containsExactlyInAnyOrder("/home/user", "/tmp");
+  }
+
+  @Test
+  void aPodTemplateWithHostPathVolumesOrServiceAccountTokensIsRefusedAtStartUp() {
+    Pod hostPath = io.fabric8.kubernetes.client.utils.Serialization.unmarshal("""
+        apiVersion: v1
+        kind: Pod
+        spec:
+          volumes: [{name: node, hostPath: {path: /}}]
+          containers: [{name: workspace, volumeMounts: [{name: node, mountPath: /node}]}]
+        """, Pod.class);
+    Pod token = io.fabric8.kubernetes.client.utils.Serialization.unmarshal("""
+        apiVersion: v1
+        kind: Pod
+        spec:
+          volumes:
+            - name: creds
+              projected: {sources: [{configMap: {name: ca}}, {serviceAccountToken: {path: token, audience: api}}]}
+          containers: [{name: log-shipper, image: example/shipper:1}]
+        """, Pod.class);
+    assertThatThrownBy(() -> new KubernetesSettings(NAMESPACE, "img", "orch-1", "", Map.of(), List.of(), Optional.of(hostPath), "",
+        Duration.ofSeconds(20), "svc", "")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'node'")
+        .hasMessageContaining("hostPath");
+    assertThatThrownBy(() -> new KubernetesSettings(NAMESPACE, "img", "orch-1", "", Map.of(), List.of(), Optional.of(token), "",
+        Duration.ofSeconds(20), "svc", "")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'creds'")
+        .hasMessageContaining("service account token");
   }
 
   private List<HasMetadata> objectsOf(String tenantId) {
