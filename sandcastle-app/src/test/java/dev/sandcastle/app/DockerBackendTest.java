@@ -218,6 +218,11 @@ class DockerBackendTest {
       String gateway = docker("network", "inspect", "--format", "{{(index .IPAM.Config 0).Gateway}}", "sandcastle-egress").trim();
       assertThat(output(dave.run("curl -sS -m 2 -o /dev/null http://" + gateway + ":" + withPool.port() + "/health 2>&1; echo exit=$?")))
           .as("with network access, still no connection to the host").doesNotContain("exit=0");
+      // Nor to cloud metadata or private networks (both answer from this host's network without the rules); in parallel, 2 s each.
+      String inside = output(dave.run("for a in 169.254.169.254 10.0.0.1 192.168.0.1; do"
+          + " (curl -sS --connect-timeout 2 -m 3 -o /dev/null http://$a:80/ >/dev/null 2>&1; echo $a exit=$?) & done; wait"));
+      assertThat(inside.lines().toList()).as("metadata and private addresses out of reach: %s", inside).hasSize(3)
+          .noneMatch(line -> line.endsWith(" exit=0"));
       // The pool refills; a second start of dave's keeps his container and home.
       Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> docker("ps", "-q", "--filter", spares).lines().count() == 2);
       assertThat(admin.post("/api/v1/tenants/" + tenant.path("id").asString() + "/stop", Map.of()).status()).isEqualTo(200);

@@ -54,7 +54,8 @@ import tools.jackson.databind.node.ObjectNode;
  * which still gives the orchestrator, on the host, a route to the container's port; {@code host}
  * joins a second bridge network with outbound NAT. On both, containers cannot reach each other
  * (inter-container communication is off), nor open connections to the host (see
- * {@code closeHostTo}). Network mode {@code none} would leave the orchestrator no way to reach the
+ * {@code closeHostTo}); on the second, nor to cloud metadata or private networks (see
+ * {@code closeInternalTo}). Network mode {@code none} would leave the orchestrator no way to reach the
  * workspace API over TCP.
  *
  * <p>Lifecycle: start creates (or adopts, on a name conflict) and starts the container and waits
@@ -349,6 +350,77 @@ public final class DockerBackend implements Backend {
     } catch (java.io.IOException e) {
       log.warn(warning + "iptables is missing ({})", e.getMessage());
     }
+    if (!network.path("Internal").asBoolean(false)) {
+      closeInternalTo(network.path("Name").asString(), bridge);
+    }
+  }
+
+  /** What workspaces with network access may not reach: link-local (cloud metadata), private and carrier-grade NAT ranges. */
+  static final List<String> PRIVATE_V4 = List.of("169.254.0.0/16", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10");
+
+  /**
+   * The bridge with outbound NAT would also route to cloud metadata (169.254.169.254) and to every
+   * private address the host reaches. Under the same conditions as {@link #closeHostTo}, rules in
+   * the {@code DOCKER-USER} chain drop new connections from the bridge to {@link #PRIVATE_V4};
+   * DNS to the host's own resolvers passes (the engine's embedded DNS forwards queries from the
+   * container's network namespace, and the host's resolver is often on a private address). Like
+   * the host rule, the rules stay when the backend closes (another orchestrator may share the
+   * network); {@code -C} first keeps them from piling up.
+   */
+  private void closeInternalTo(String name, String bridge) {
+    String warning = "workspaces on the Docker network " + name + " can connect to cloud metadata (169.254.169.254) and private"
+        + " networks; ";
+    if (!settings.host().startsWith("unix://")) {
+      log.warn(warning + "the engine is remote: drop NEW connections from its bridge to them in the engine host's DOCKER-USER chain");
+      return;
+    }
+    try {
+      boolean inserted = false;
+      for (String range : PRIVATE_V4) {
+        List<String> rule = List.of("DOCKER-USER", "-i", bridge, "-d", range, "-m", "conntrack", "--ctstate", "NEW", "-m", "comment",
+            "--comment", "sandcastle: no connections from workspaces to metadata or private networks", "-j", "DROP");
+        if (iptables("-C", rule) != 0) {
+          if (iptables("-I", rule) != 0) {
+            log.warn(warning + "iptables refused the rules that close them (run as root, with the engine managing iptables)");
+            return;
+          }
+          inserted = true;
+        }
+      }
+      for (String resolver : hostResolvers()) {
+        for (String protocol : List.of("udp", "tcp")) {
+          List<String> rule = List.of("DOCKER-USER", "-i", bridge, "-d", resolver + "/32", "-p", protocol, "--dport", "53", "-m", "comment",
+              "--comment", "sandcastle: workspaces may ask the host's resolvers", "-j", "RETURN");
+          if (inserted) {
+            iptables("-D", rule); // above the drops just inserted, or the resolver is out of reach
+          }
+          if ((inserted || iptables("-C", rule) != 0) && iptables("-I", rule) != 0) {
+            log.warn("iptables refused the rule that lets workspaces on {} ask the resolver {}: names may not resolve", name, resolver);
+          }
+        }
+      }
+    } catch (java.io.IOException e) {
+      log.warn(warning + "iptables is missing ({})", e.getMessage());
+    }
+  }
+
+  /** The IPv4 name servers of this host that are not on loopback (behind systemd-resolved's stub, its upstream servers). */
+  static List<String> hostResolvers() {
+    List<String> resolvers = new java.util.ArrayList<>();
+    for (String file : List.of("/etc/resolv.conf", "/run/systemd/resolve/resolv.conf")) {
+      try {
+        for (String line : Files.readAllLines(Path.of(file))) {
+          String[] words = line.trim().split("\\s+");
+          if (words.length >= 2 && words[0].equals("nameserver") && words[1].matches("\\d{1,3}(\\.\\d{1,3}){3}")
+              && !words[1].startsWith("127.") && !resolvers.contains(words[1])) {
+            resolvers.add(words[1]);
+          }
+        }
+      } catch (java.io.IOException | RuntimeException e) {
+        // no such file: nothing to add
+      }
+    }
+    return resolvers;
   }
 
   private static int iptables(String action, List<String> rule) throws java.io.IOException {
