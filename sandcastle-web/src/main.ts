@@ -5,24 +5,37 @@ import { signIn } from './auth';
 import { ChatView } from './chat/chat';
 import { Sidebar } from './chat/sidebar';
 import { SidePanel } from './panel';
-import { h, toast } from './ui';
+import { confirmDialog, h, toast } from './ui';
 import { applyTheme, toggleTheme } from './theme';
 
 const root = document.getElementById('app')!;
 applyTheme();
 
 /**
- * An Open WebUI (or other trusted) token handed over in the address: #token=... It is taken only
- * when nobody is signed in here, so a link cannot silently swap a signed-in user's account for
- * someone else's; the address is cleaned either way.
+ * An Open WebUI (or other trusted) token handed over in the address: #token=... A link can carry
+ * anyone's token, so it is taken only when nobody is signed in here, and only after the person
+ * has seen whose account it opens and agreed. The address is cleaned either way.
  */
-function adoptTokenFromAddress(): boolean {
+async function adoptTokenFromAddress(): Promise<void> {
   const match = /(?:^#|&)token=([^&]+)/.exec(location.hash);
-  if (!match) return false;
+  if (!match) return;
   history.replaceState(null, '', location.pathname);
-  if (token()) return false;
+  if (token()) return;
   setToken(decodeURIComponent(match[1]));
-  return true;
+  let who: string;
+  try {
+    const account = await api<Account>('/api/auth/me');
+    who = `${account.name} <${account.email}>`;
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status !== 404) {
+      setToken(null);
+      return; // not a token this server accepts: the sign-in form follows
+    }
+    who = `the Open WebUI user ${userId()}`;
+  }
+  if (!(await confirmDialog(`This link signs you in as ${who}. Continue only if that is you.`, 'Sign in'))) {
+    setToken(null);
+  }
 }
 
 async function currentAccount(): Promise<Account | null> {
@@ -41,7 +54,7 @@ async function currentAccount(): Promise<Account | null> {
 }
 
 async function start(): Promise<void> {
-  const adopted = adoptTokenFromAddress();
+  await adoptTokenFromAddress();
   let account: Account | null;
   try {
     account = await currentAccount();
@@ -51,8 +64,6 @@ async function start(): Promise<void> {
   }
   if (!account) {
     account = await signIn(root);
-  } else if (adopted) {
-    toast(`Signed in as ${account.name} with the token from the link.`);
   }
   layout(account);
 }

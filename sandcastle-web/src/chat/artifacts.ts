@@ -16,17 +16,18 @@ export interface Artifact {
 }
 
 const SETTINGS_KEY = 'sandcastle.artifacts';
+/** Kept across reloads; "same origin" is not: it holds for the artifact on screen only. */
 interface Settings {
   forms: boolean;
-  sameOrigin: boolean;
   csp: boolean;
 }
 
 function settings(): Settings {
   try {
-    return { forms: false, sameOrigin: false, csp: true, ...JSON.parse(localStorage.getItem(SETTINGS_KEY) ?? '{}') };
+    const saved = JSON.parse(localStorage.getItem(SETTINGS_KEY) ?? '{}');
+    return { forms: saved.forms === true, csp: saved.csp !== false };
   } catch {
-    return { forms: false, sameOrigin: false, csp: true };
+    return { forms: false, csp: true };
   }
 }
 
@@ -78,6 +79,10 @@ export class Artifacts {
   private handOver: ((event: MessageEvent) => void) | null = null;
   private readonly empty = h('p', { class: 'muted' }, 'HTML and SVG blocks of the conversation show here.');
 
+  private sameOrigin = false;
+  private readonly sameOriginBox = h('input', { type: 'checkbox' });
+  private running = false;
+
   constructor(private readonly reveal: () => void) {
     const s = settings();
     const toggle = (key: keyof Settings, label: string, title: string) => {
@@ -85,13 +90,18 @@ export class Artifacts {
       box.addEventListener('change', () => {
         const next = { ...settings(), [key]: box.checked };
         localStorage.setItem(SETTINGS_KEY, JSON.stringify(next));
-        this.show();
+        this.show(this.running);
       });
       return h('label', { class: 'check', title }, box, label);
     };
+    this.sameOriginBox.addEventListener('change', () => {
+      this.sameOrigin = this.sameOriginBox.checked;
+      this.show(this.running);
+    });
     this.picker.addEventListener('change', () => {
       this.index = Number(this.picker.value);
-      this.show();
+      this.forgetSameOrigin();
+      this.show(true);
     });
     const tool = (label: string, title: string, action: () => void) => {
       const b = h('button', { class: 'secondary small', title }, label);
@@ -107,20 +117,25 @@ export class Artifacts {
       h('details', { class: 'artifact-settings' }, h('summary', {}, 'Frame settings'),
         toggle('csp', 'Restrict (no network, inline code only)', 'Adds a Content-Security-Policy to the artifact'),
         toggle('forms', 'Allow forms', 'sandbox allow-forms'),
-        toggle('sameOrigin', 'Allow same origin (unsafe)', 'sandbox allow-same-origin: the artifact could act as you on this server')),
+        h('label', { class: 'check', title: 'sandbox allow-same-origin, for this artifact only: it could act as you on this server' },
+          this.sameOriginBox, 'Allow same origin for this one (unsafe)')),
       this.empty,
       this.frameHolder);
   }
 
-  /** Replaces the list with the conversation's artifacts (e.g. when another conversation opens). */
+  /**
+   * Replaces the list with the conversation's artifacts (e.g. when another conversation opens).
+   * Nothing runs until the user asks: a model's page is code the model wrote.
+   */
   reset(artifacts: Artifact[]): void {
     this.versions = [...artifacts];
     this.index = this.versions.length - 1;
-    this.show();
+    this.show(false);
   }
 
-  /** Adds an artifact (unless it is the same as the last one) and shows it in the panel. */
+  /** Adds an artifact (unless it is already there) and runs it in the panel: the user asked for it. */
   open(artifact: Artifact): void {
+    this.forgetSameOrigin();
     const same = this.versions.findIndex((a) => a.source === artifact.source);
     if (same >= 0) {
       this.index = same;
@@ -128,29 +143,36 @@ export class Artifacts {
       this.versions.push(artifact);
       this.index = this.versions.length - 1;
     }
-    this.show();
+    this.show(true);
     this.reveal();
   }
 
-  private show(): void {
+  /** Shows the list; with `run`, the chosen artifact runs in a fresh frame, else a button offers to run it. */
+  private show(run: boolean): void {
     this.picker.replaceChildren(...this.versions.map((a, i) => h('option', { value: i, selected: i === this.index }, `v${i + 1}: ${a.title}`)));
     this.empty.hidden = this.versions.length > 0;
     const artifact = this.versions[this.index];
-    if (!artifact) {
-      this.frameHolder.replaceChildren();
+    if (this.handOver) window.removeEventListener('message', this.handOver);
+    this.handOver = null;
+    this.running = run && !!artifact;
+    if (!artifact || !run) {
+      if (!artifact) this.forgetSameOrigin();
+      const start = h('button', { class: 'secondary' }, 'Run this artifact');
+      start.addEventListener('click', () => this.show(true));
+      this.frameHolder.replaceChildren(artifact ? h('div', { class: 'artifact-idle' }, start) : '');
       return;
     }
     const s = settings();
-    const sandbox = ['allow-scripts', 'allow-downloads', s.forms ? 'allow-forms' : '', s.sameOrigin ? 'allow-same-origin' : ''].filter(Boolean).join(' ');
+    const sandbox = ['allow-scripts', 'allow-downloads', s.forms ? 'allow-forms' : '', this.sameOrigin ? 'allow-same-origin' : ''].filter(Boolean).join(' ');
     let doc = artifact.kind === 'svg'
       ? `<!doctype html><html><head><meta charset="utf-8"><style>body{margin:0;display:grid;place-items:center;min-height:100vh}svg{max-width:100%;height:auto}</style></head><body>${artifact.source}</body></html>`
       : artifact.source;
     if (s.csp) {
+      // first thing in the document (after a doctype), so nothing the artifact wrote comes before it
       const meta = `<meta http-equiv="Content-Security-Policy" content="${ARTIFACT_POLICY}">`;
-      doc = /<head[^>]*>/i.test(doc) ? doc.replace(/<head[^>]*>/i, (m) => m + meta) : meta + doc;
+      doc = doc.replace(/^(\s*<!doctype[^>]*>)?/i, (m) => m + meta);
     }
     const frame = h('iframe', { title: artifact.title, sandbox, referrerpolicy: 'no-referrer', src: '/ui/artifact.html' });
-    if (this.handOver) window.removeEventListener('message', this.handOver);
     const hand = (event: MessageEvent) => {
       if (event.source !== frame.contentWindow || event.data?.type !== 'artifact-frame-ready') return;
       window.removeEventListener('message', hand);
@@ -160,6 +182,12 @@ export class Artifacts {
     this.handOver = hand;
     window.addEventListener('message', hand);
     this.frameHolder.replaceChildren(frame);
+  }
+
+  /** "Same origin" holds for one artifact: another one starts without it. */
+  private forgetSameOrigin(): void {
+    this.sameOrigin = false;
+    this.sameOriginBox.checked = false;
   }
 
   private copy(): void {

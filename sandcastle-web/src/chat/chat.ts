@@ -327,8 +327,6 @@ export class ChatView {
       view.refresh(true);
       this.input.focus();
     }
-    const last = artifactsOf(fences(textOf(reply))).at(-1);
-    if (last) this.panel.artifacts.open(last);
     try {
       await this.store([reply]);
     } catch (err) {

@@ -1,6 +1,6 @@
 // A code interpreter block: the code, its live output, images, tables, the result, how long it took,
 // and a button that runs it again (in the browser for the Pyodide engine, else on the server).
-import { highlight, sanitizeHtml, sanitizeSvg } from './markdown';
+import { highlight, sanitizeHtml, svgImage } from './markdown';
 import { duration, h } from '../ui';
 
 /** One output of a run, as the server sends it (see the interpreter's Outputs). */
@@ -99,7 +99,7 @@ function rich(output: Output): HTMLElement | null {
     const value = data[mime];
     return Array.isArray(value) ? value.join('') : typeof value === 'string' ? value : value === undefined ? undefined : JSON.stringify(value, null, 2);
   };
-  if (output.url && output.mime_type?.startsWith('image/')) {
+  if (output.url && isOutputLink(output.url) && output.mime_type?.startsWith('image/')) {
     return h('img', { class: 'output-image', src: output.url, alt: 'Output image', loading: 'lazy' });
   }
   for (const mime of ['image/png', 'image/jpeg', 'image/gif']) {
@@ -107,11 +107,7 @@ function rich(output: Output): HTMLElement | null {
     if (value) return h('img', { class: 'output-image', src: `data:${mime};base64,${value.replace(/\s/g, '')}`, alt: 'Output image' });
   }
   const svg = text('image/svg+xml');
-  if (svg) {
-    const div = h('div', { class: 'output-svg' });
-    div.innerHTML = sanitizeSvg(svg);
-    return div;
-  }
+  if (svg) return h('img', { class: 'output-image output-svg', src: svgImage(svg), alt: 'Output image (SVG)' });
   const html = text('text/html');
   if (html) {
     const div = h('div', { class: 'output-html' });
@@ -122,6 +118,18 @@ function rich(output: Output): HTMLElement | null {
   if (json) return h('pre', { class: 'output-json' }, json);
   const plain = text('text/plain');
   if (plain) return h('pre', { class: `output-text ${output.type}` }, plain.replace(ANSI, ''));
-  if (output.url) return h('a', { href: output.url, target: '_blank', rel: 'noopener' }, `Download ${output.mime_type ?? 'file'}`);
+  if (output.url && isOutputLink(output.url)) {
+    return h('a', { href: output.url, target: '_blank', rel: 'noopener' }, `Download ${output.mime_type ?? 'file'}`);
+  }
   return null;
+}
+
+/** Links to stored outputs point at this server's /v1/outputs/; anything else (from a page's engine, say) is not shown. */
+function isOutputLink(url: string): boolean {
+  try {
+    const parsed = new URL(url, location.href);
+    return parsed.origin === location.origin && parsed.pathname.startsWith('/v1/outputs/');
+  } catch {
+    return false;
+  }
 }

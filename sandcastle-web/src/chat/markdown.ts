@@ -9,8 +9,14 @@ import hljs from 'highlight.js/lib/common';
 
 const marked = new Marked({ gfm: true, breaks: false });
 
+// KaTeX's HTML needs style attributes, which model-written HTML must not have (a style can cover
+// the page with a fake dialog). So math renders into numbered slots that the sanitiser lets
+// through empty, and KaTeX's output (made here, from text, with trust off) fills them afterwards.
+let slots: string[] = [];
+
 function math(source: string, display: boolean): string {
-  return katex.renderToString(source, { displayMode: display, throwOnError: false, output: 'htmlAndMathml', trust: false, maxSize: 50, maxExpand: 1000 });
+  slots.push(katex.renderToString(source, { displayMode: display, throwOnError: false, output: 'htmlAndMathml', trust: false, maxSize: 50, maxExpand: 1000 }));
+  return `<span class="math-slot" data-slot="${slots.length - 1}"></span>`;
 }
 
 marked.use({
@@ -62,20 +68,32 @@ DOMPurify.addHook('afterSanitizeAttributes', (node) => {
   }
 });
 
-/** Markdown as sanitised HTML. */
+/** Markdown as sanitised HTML: no scripts, no styles, no forms; math typeset by KaTeX. */
 export function renderMarkdown(text: string): string {
+  slots = [];
   const html = marked.parse(text, { async: false }) as string;
-  return DOMPurify.sanitize(html, { ADD_ATTR: ['data-closed', 'target'], FORBID_TAGS: ['style', 'form', 'input', 'textarea', 'select'] });
+  const clean = DOMPurify.sanitize(html, { ADD_ATTR: ['data-closed', 'target', 'data-slot'], FORBID_TAGS: UNTRUSTED_TAGS, FORBID_ATTR: ['style'] });
+  const typeset = slots;
+  return clean.replace(/<span class="math-slot" data-slot="(\d+)"><\/span>/g, (_, i: string) => typeset[Number(i)] ?? '');
 }
 
-/** HTML that code produced (a DataFrame's table, say), sanitised. */
+const UNTRUSTED_TAGS = ['style', 'form', 'input', 'textarea', 'select', 'svg'];
+
+/** HTML that code produced (a DataFrame's table, say), sanitised: no scripts, styles or forms. */
 export function sanitizeHtml(html: string): string {
-  return DOMPurify.sanitize(html, { FORBID_TAGS: ['style', 'form', 'input', 'textarea', 'select'] });
+  return DOMPurify.sanitize(html, { FORBID_TAGS: UNTRUSTED_TAGS, FORBID_ATTR: ['style'] });
 }
 
-/** SVG (a chart, a Mermaid diagram) sanitised with DOMPurify's SVG profile. */
-export function sanitizeSvg(svg: string): string {
-  return DOMPurify.sanitize(svg, { USE_PROFILES: { svg: true, svgFilters: true }, ADD_TAGS: ['style'] });
+/**
+ * SVG (a chart, a Mermaid diagram) as an image URL: sanitised, and shown through <img>, where it
+ * runs nothing and its styles cannot reach the page.
+ */
+export function svgImage(svg: string): string {
+  const clean = DOMPurify.sanitize(svg, { USE_PROFILES: { svg: true, svgFilters: true }, ADD_TAGS: ['style'] });
+  const bytes = new TextEncoder().encode(clean.includes('xmlns=') ? clean : clean.replace('<svg', '<svg xmlns="http://www.w3.org/2000/svg"'));
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return `data:image/svg+xml;base64,${btoa(binary)}`;
 }
 
 export function highlight(code: string, lang = 'python'): string {

@@ -1,13 +1,13 @@
 // Mermaid fences become diagrams once their closing fence has arrived: rendered by mermaid (loaded
 // on first use), sanitised as SVG, with pan and zoom; a syntax error shows its message above the code.
-import { sanitizeSvg } from './markdown';
+import { svgImage } from './markdown';
 import { currentTheme } from '../theme';
 import { h } from '../ui';
 
 type Mermaid = typeof import('mermaid').default;
 let loading: Promise<Mermaid> | null = null;
 let configuredTheme = '';
-const rendered = new Map<string, { svg?: string; error?: string }>();
+const rendered = new Map<string, { svg?: string; width?: number; error?: string }>();
 let counter = 0;
 
 function mermaid(): Promise<Mermaid> {
@@ -41,7 +41,9 @@ export async function renderDiagrams(root: HTMLElement): Promise<void> {
       try {
         await m.parse(source);
         const { svg } = await m.render(`mermaid-${++counter}`, source);
-        result = { svg: sanitizeSvg(svg) };
+        // mermaid sizes its SVG with width="100%" and a max-width style; an <img> needs the width itself
+        const width = Number(/max-width:\s*([\d.]+)px/.exec(svg)?.[1]) || undefined;
+        result = { svg: svgImage(svg), width };
       } catch (err) {
         result = { error: (err as Error).message ?? String(err) };
         document.getElementById(`dmermaid-${counter}`)?.remove(); // mermaid leaves its scratch element on errors
@@ -50,7 +52,7 @@ export async function renderDiagrams(root: HTMLElement): Promise<void> {
     }
     block.dataset.rendered = 'true';
     if (result.svg) {
-      block.replaceChildren(diagram(result.svg), block.querySelector('pre')!);
+      block.replaceChildren(diagram(result.svg, result.width), block.querySelector('pre')!);
       block.querySelector('pre')!.hidden = true;
       block.classList.add('has-diagram');
     } else {
@@ -60,9 +62,9 @@ export async function renderDiagrams(root: HTMLElement): Promise<void> {
 }
 
 /** The diagram in a viewport with zoom buttons, wheel zoom and drag to pan; "Code" shows the source. */
-function diagram(svg: string): HTMLElement {
-  const canvas = h('div', { class: 'mermaid-canvas' });
-  canvas.innerHTML = svg; // sanitised above
+function diagram(svg: string, width?: number): HTMLElement {
+  // an image: the diagram's styles stay inside it, and nothing in it runs
+  const canvas = h('div', { class: 'mermaid-canvas' }, h('img', { class: 'mermaid-image', src: svg, alt: 'Mermaid diagram', draggable: 'false', width: width ? Math.round(width) : undefined }));
   const viewport = h('div', { class: 'mermaid-viewport', tabindex: 0, 'aria-label': 'Diagram: arrow keys pan, + and - zoom' }, canvas);
   let scale = 1, x = 0, y = 0;
   const apply = () => (canvas.style.transform = `translate(${x}px, ${y}px) scale(${scale})`);
