@@ -12,8 +12,14 @@ public final class Figures {
     void run(PrintWriter out) throws Exception;
   }
 
-  /** Runs a benchmark, printing to {@code out}; returns the process exit status (0, or 1 when it failed). */
+  /**
+   * Runs a benchmark, printing to {@code out}; returns the process exit status (0, or 1 when it
+   * failed). The servers it starts log warnings only, so the figures are not lost among request logs.
+   */
   public static int run(PrintWriter out, Body body) {
+    if (org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME) instanceof ch.qos.logback.classic.Logger root) {
+      root.setLevel(ch.qos.logback.classic.Level.WARN);
+    }
     try {
       body.run(out);
       out.flush();
