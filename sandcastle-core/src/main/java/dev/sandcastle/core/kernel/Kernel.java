@@ -142,10 +142,10 @@ final class Kernel {
         String message = current.lost
             ? "the cell ran longer than " + seconds(timeout) + " and did not stop when interrupted; the kernel was restarted and its state is lost"
             : "the cell ran longer than " + seconds(timeout) + " and was interrupted; the kernel keeps its state";
-        current.outputs().add(new KernelOutput.Error("TimeoutError", message, List.of("TimeoutError: " + message),
+        current.outputs.append(new KernelOutput.Error("TimeoutError", message, List.of("TimeoutError: " + message),
             List.of("TimeoutError: " + message)));
       }
-      return new CellResult(status, current.count == 0 ? executionCount : current.count, current.outputs(),
+      return new CellResult(status, current.count == 0 ? executionCount : current.count, current.outputs.outputs(),
           Duration.ofNanos(System.nanoTime() - startedAt), current.lost);
     } finally {
       lock.unlock();
@@ -192,7 +192,7 @@ final class Kernel {
         default -> null;
       };
       if (output != null) {
-        current.add(output);
+        current.outputs.add(output);
       }
     } finally {
       lock.unlock();
@@ -207,7 +207,7 @@ final class Kernel {
       deathReason = reason;
       Cell current = cell;
       if (current != null && !current.done) {
-        current.add(new KernelOutput.Error("KernelDied", reason, List.of("KernelDied: " + reason), List.of("KernelDied: " + reason)));
+        current.outputs.add(new KernelOutput.Error("KernelDied", reason, List.of("KernelDied: " + reason), List.of("KernelDied: " + reason)));
         current.status = "error";
         current.lost = true;
         current.done = true;
@@ -230,76 +230,30 @@ final class Kernel {
     return list;
   }
 
-  static final long TEXT_LIMIT = 2L << 20;
-  static final long DATA_LIMIT = 32L << 20;
-  static final int COUNT_LIMIT = 10_000;
-
-  /** A cell in flight; guarded by the kernel's lock. */
-  private static final class Cell {
-    final String id;
-    final Consumer<KernelOutput> listener;
-    final List<KernelOutput> outputs = new ArrayList<>();
-    final StringBuilder streamText = new StringBuilder();
-    String streamName;
-    long textBytes;
-    long dataBytes;
-    int outputCount;
-    boolean truncated;
-    String status;
-    int count;
-    boolean done;
-    boolean lost;
-
-    Cell(String id, Consumer<KernelOutput> listener) {
-      this.id = id;
-      this.listener = listener;
+  /** How kernel outputs look to the {@link OutputCollector}. */
+  private static final OutputCollector.Shape<KernelOutput> SHAPE = new OutputCollector.Shape<>() {
+    @Override
+    public boolean isStream(KernelOutput output) {
+      return output instanceof KernelOutput.Stream;
     }
 
-    /** All outputs so far, the pending stream text included. */
-    List<KernelOutput> outputs() {
-      flushStream();
-      return outputs;
+    @Override
+    public String streamName(KernelOutput output) {
+      return ((KernelOutput.Stream) output).name();
     }
 
-    private void flushStream() {
-      if (streamName != null) {
-        outputs.add(new KernelOutput.Stream(streamName, streamText.toString()));
-        streamText.setLength(0);
-        streamName = null;
-      }
+    @Override
+    public String streamText(KernelOutput output) {
+      return ((KernelOutput.Stream) output).text();
     }
 
-    /**
-     * The server's own bound on what one cell may send (kernel.py has one too, but runs in the
-     * untrusted sandbox): text beyond {@link #TEXT_LIMIT}, rich data beyond {@link #DATA_LIMIT},
-     * or more than {@link #COUNT_LIMIT} outputs are dropped after one note saying so.
-     */
-    void add(KernelOutput output) {
-      long size = size(output);
-      boolean text = output instanceof KernelOutput.Stream;
-      if (outputCount >= COUNT_LIMIT || (text ? textBytes + size > TEXT_LIMIT : dataBytes + size > DATA_LIMIT)) {
-        if (text && outputCount < COUNT_LIMIT && textBytes < TEXT_LIMIT) {
-          KernelOutput.Stream stream = (KernelOutput.Stream) output; // keep what still fits
-          output = new KernelOutput.Stream(stream.name(), stream.text().substring(0, (int) (TEXT_LIMIT - textBytes)));
-          size = TEXT_LIMIT - textBytes;
-        } else {
-          if (!truncated) {
-            truncated = true;
-            deliver(new KernelOutput.Stream("stderr", "\n[output truncated: this cell sent more than the server keeps]\n"));
-          }
-          return;
-        }
-      }
-      outputCount++;
-      if (text) {
-        textBytes += size;
-      } else {
-        dataBytes += size;
-      }
-      deliver(output);
+    @Override
+    public KernelOutput stream(String name, String text) {
+      return new KernelOutput.Stream(name, text);
     }
 
-    private static long size(KernelOutput output) {
+    @Override
+    public long dataSize(KernelOutput output) {
       return switch (output) {
         case KernelOutput.Stream s -> s.text().length();
         case KernelOutput.Result r -> r.data().values().stream().mapToLong(v -> String.valueOf(v).length()).sum();
@@ -308,25 +262,30 @@ final class Kernel {
         case KernelOutput.ClearOutput c -> 0;
       };
     }
+  };
 
-    private void deliver(KernelOutput output) {
-      // Consecutive text on one stream is one output, as in a notebook (gathered in a builder,
-      // so a flood of small writes stays linear); the listener still sees each piece.
-      if (output instanceof KernelOutput.Stream next) {
-        if (streamName != null && !streamName.equals(next.name())) {
-          flushStream();
+  /** A cell in flight; guarded by the kernel's lock. */
+  private static final class Cell {
+    final String id;
+    /**
+     * The server's own bound on what one cell may send (kernel.py has one too, but runs in the
+     * untrusted sandbox); a listener's failure must not stop the kernel's bookkeeping.
+     */
+    final OutputCollector<KernelOutput> outputs;
+    String status;
+    int count;
+    boolean done;
+    boolean lost;
+
+    Cell(String id, Consumer<KernelOutput> listener) {
+      this.id = id;
+      this.outputs = new OutputCollector<>(SHAPE, output -> {
+        try {
+          listener.accept(output);
+        } catch (RuntimeException ignored) {
+          // the listener is the caller's; the cell goes on
         }
-        streamName = next.name();
-        streamText.append(next.text());
-      } else {
-        flushStream();
-        outputs.add(output);
-      }
-      try {
-        listener.accept(output);
-      } catch (RuntimeException ignored) {
-        // a listener's failure must not stop the kernel's bookkeeping
-      }
+      }, "\n[output truncated: this cell sent more than the server keeps]\n");
     }
   }
 }
