@@ -4,7 +4,7 @@ import './files.css';
 import { api, ApiError, authHeaders, failure } from './api';
 import { icon, type IconName } from './icons';
 import type { PanelView } from './panel';
-import { ago, confirmDialog, h, promptDialog, size, toast } from './ui';
+import { ago, confirmDialog, h, promptDialog, saveBlob, size, toast } from './ui';
 
 interface Entry {
   name: string;
@@ -33,16 +33,6 @@ function parent(dir: string): string {
 
 function query(params: Record<string, string>): string {
   return new URLSearchParams(params).toString();
-}
-
-/** Saves a blob under a name through a temporary link. */
-function save(blob: Blob, name: string): void {
-  const url = URL.createObjectURL(blob);
-  const link = h('a', { href: url, download: name, hidden: true });
-  document.body.appendChild(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 export class FilesView implements PanelView {
@@ -281,7 +271,7 @@ export class FilesView implements PanelView {
         ? await fetch('/files/archive', { method: 'POST', headers: { ...authHeaders(), 'Content-Type': 'application/json' }, body: JSON.stringify({ paths: [path] }) })
         : await fetch(`/files/view?${query({ path })}`, { headers: authHeaders() });
       if (!response.ok) throw await failure(response);
-      save(await response.blob(), entry.type === 'directory' ? `${entry.name}.zip` : entry.name);
+      saveBlob(await response.blob(), entry.type === 'directory' ? `${entry.name}.zip` : entry.name);
     } catch (err) {
       toast(`${entry.name} could not be downloaded: ${(err as Error).message}`, 'error');
     }

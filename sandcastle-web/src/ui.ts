@@ -119,3 +119,13 @@ export function promptDialog(question: string, initial = ''): Promise<string | n
     input.select();
   });
 }
+
+/** Saves a blob as a download under a name, through a temporary link. */
+export function saveBlob(blob: Blob, name: string): void {
+  const url = URL.createObjectURL(blob);
+  const link = h('a', { href: url, download: name, hidden: true });
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

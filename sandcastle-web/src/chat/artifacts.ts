@@ -7,7 +7,7 @@
 // running the artifact's inline scripts there would need 'unsafe-inline' in the app's own policy.
 // artifact.html is served with a policy of its own (sandboxed, inline code allowed) instead.
 import type { Fence } from './markdown';
-import { h, toast } from '../ui';
+import { h, saveBlob, toast } from '../ui';
 
 export interface Artifact {
   kind: 'html' | 'svg';
@@ -200,8 +200,6 @@ export class Artifacts {
     const artifact = this.versions[this.index];
     if (!artifact) return;
     const type = artifact.kind === 'svg' ? 'image/svg+xml' : 'text/html';
-    const link = h('a', { href: URL.createObjectURL(new Blob([artifact.source], { type })), download: `artifact-v${this.index + 1}.${artifact.kind}` });
-    link.click();
-    setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+    saveBlob(new Blob([artifact.source], { type }), `artifact-v${this.index + 1}.${artifact.kind}`);
   }
 }

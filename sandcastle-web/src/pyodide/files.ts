@@ -2,7 +2,7 @@
 // its file system (/mnt/uploads persists in this browser), and set how long a run may take.
 import type { PanelView } from '../panel';
 import { ExecutionBlock, type Execution } from '../chat/execution';
-import { h, size, toast, confirmDialog, promptDialog } from '../ui';
+import { confirmDialog, h, promptDialog, saveBlob, size, toast } from '../ui';
 import { pyodide, setTimeoutSeconds, timeoutSeconds } from './host';
 import type { Entry } from './protocol';
 import { UPLOADS } from './protocol';
@@ -124,9 +124,7 @@ export class PyodideFilesView implements PanelView {
   private async download(entry: Entry): Promise<void> {
     const data = await this.call(() => pyodide().fs<Uint8Array>('read', entry.path));
     if (!data) return;
-    const link = h('a', { href: URL.createObjectURL(new Blob([data as BlobPart])), download: entry.name });
-    link.click();
-    setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+    saveBlob(new Blob([data as BlobPart]), entry.name);
   }
 
   private async call<T>(action: () => Promise<T>): Promise<T | undefined> {
