@@ -34,6 +34,10 @@ export default {
     } finally {
       await context.setOffline(false);
     }
+    // the chat's block re-runs in the browser too, and keeps what it printed once it ends
+    await block.locator('button.rerun').click();
+    await block.locator('.badge.ok').waitFor();
+    expect.contains(await block.locator('pre.stream').innerText(), '45', 'the re-run in the browser printed the sum');
     expect.equal(outside.length, 0, `requests left Sandcastle: ${outside.join(', ')}`);
     // a run over the time limit stops with a clear message; the restarted Python works again
     await page.getByLabel('Time limit in seconds').fill('2');

@@ -361,8 +361,7 @@ export class ChatView {
     try {
       if (old.engine === 'pyodide') {
         const { pyodide } = await import('../pyodide/host');
-        const done = await pyodide().run(old.code, (output) => block.add(output));
-        block.update({ ...execution, ...done, running: false });
+        block.finish(await pyodide().run(old.code, (output) => block.add(output)));
       } else {
         await streamEvents('/v1/code/execute', { code: old.code, engine: old.engine, chat_id: this.conversationId ?? 'default', stream: true },
           (chunk) => {

@@ -60,6 +60,15 @@ export class ExecutionBlock {
     this.outputs.replaceChildren(...render(execution.outputs));
   }
 
+  /**
+   * Ends a run whose outputs streamed in through add(): the closing ones (a result, an error)
+   * follow them, as the browser's Python reports its end.
+   */
+  finish(done: { status: string; duration_ms: number; outputs: Output[] }): void {
+    this.update({ ...this.execution, status: done.status, duration_ms: done.duration_ms,
+      outputs: [...this.execution.outputs, ...done.outputs], running: false });
+  }
+
   /** Appends one output while the code runs. */
   add(output: Output): void {
     this.execution.outputs.push(output);

@@ -75,8 +75,7 @@ export class PyodideFilesView implements PanelView {
     this.result.replaceChildren(block.element);
     this.runButton.disabled = true;
     try {
-      const done = await pyodide().run(code, (output) => block.add(output));
-      block.update({ ...execution, ...done, outputs: [...block.execution.outputs, ...done.outputs], running: false });
+      block.finish(await pyodide().run(code, (output) => block.add(output)));
     } finally {
       this.runButton.disabled = false;
     }
