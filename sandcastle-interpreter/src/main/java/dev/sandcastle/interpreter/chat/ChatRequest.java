@@ -3,7 +3,6 @@ package dev.sandcastle.interpreter.chat;
 import dev.sandcastle.core.errors.BadRequest;
 import java.time.Duration;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -39,23 +38,17 @@ record ChatRequest(
     if (!calling.equals("native") && !calling.equals("legacy") && !calling.equals("default")) {
       throw new BadRequest("params.function_calling must be 'native' or 'legacy'");
     }
-    String engine = params.path("code_interpreter_engine").asString(settings.engine());
-    if (!engine.equals("workspace") && !engine.equals("jupyter") && !engine.equals("pyodide")) {
-      throw new BadRequest("params.code_interpreter_engine must be workspace, jupyter or pyodide");
-    }
+    String engine = engine(params.path("code_interpreter_engine").asString(settings.engine()), "params.code_interpreter_engine");
     int rounds = params.path("code_interpreter_rounds").asInt(settings.maxRounds());
     if (rounds < 1 || rounds > settings.maxRounds()) {
       throw new BadRequest("params.code_interpreter_rounds must be between 1 and " + settings.maxRounds());
     }
-    long timeout = params.path("code_interpreter_timeout").asLong(settings.codeTimeout().toSeconds());
-    if (timeout < 1 || timeout > settings.codeTimeout().toSeconds()) {
-      throw new BadRequest("params.code_interpreter_timeout must be between 1 and " + settings.codeTimeout().toSeconds() + " seconds");
-    }
+    Duration timeout = timeout(params.path("code_interpreter_timeout"), "params.code_interpreter_timeout", settings);
     String chatId = chatId(body.path("chat_id").asString(body.path("metadata").path("chat_id").asString("default")));
     if (body.has("tools") && !(body.get("tools") instanceof ArrayNode)) {
       throw new BadRequest("'tools' must be an array");
     }
-    return new ChatRequest(body, model, messages, code, terminal, !calling.equals("native"), engine, rounds, Duration.ofSeconds(timeout),
+    return new ChatRequest(body, model, messages, code, terminal, !calling.equals("native"), engine, rounds, timeout,
         params.path("code_interpreter_details").asBoolean(false), chatId);
   }
 
@@ -71,21 +64,30 @@ record ChatRequest(
     if (code.length() > MAX_CODE_CHARS) {
       throw new BadRequest("'code' is longer than " + MAX_CODE_CHARS + " characters");
     }
-    String engine = body.path("engine").asString(settings.engine());
-    if (!engine.equals("workspace") && !engine.equals("jupyter") && !engine.equals("pyodide")) {
-      throw new BadRequest("'engine' must be workspace, jupyter or pyodide");
-    }
-    long timeout = body.path("timeout").asLong(settings.codeTimeout().toSeconds());
-    if (timeout < 1 || timeout > settings.codeTimeout().toSeconds()) {
-      throw new BadRequest("'timeout' must be between 1 and " + settings.codeTimeout().toSeconds() + " seconds");
-    }
+    String engine = engine(body.path("engine").asString(settings.engine()), "'engine'");
+    Duration timeout = timeout(body.path("timeout"), "'timeout'", settings);
     String chatId = chatId(body.path("chat_id").asString("default"));
-    return new ChatRequest(body, "", JsonMapper.builder().build().createArrayNode(), true, false, false, engine, 1,
-        Duration.ofSeconds(timeout), false, chatId);
+    return new ChatRequest(body, "", body.arrayNode(), true, false, false, engine, 1, timeout, false, chatId);
   }
 
   /** Characters of code one re-run may carry. */
   static final int MAX_CODE_CHARS = 1 << 20;
+
+  private static String engine(String engine, String field) {
+    if (!engine.equals("workspace") && !engine.equals("jupyter") && !engine.equals("pyodide")) {
+      throw new BadRequest(field + " must be workspace, jupyter or pyodide");
+    }
+    return engine;
+  }
+
+  /** A run's time limit in seconds, the server's limit when absent, never above it. */
+  private static Duration timeout(JsonNode value, String field, ChatSettings settings) {
+    long seconds = value.asLong(settings.codeTimeout().toSeconds());
+    if (seconds < 1 || seconds > settings.codeTimeout().toSeconds()) {
+      throw new BadRequest(field + " must be between 1 and " + settings.codeTimeout().toSeconds() + " seconds");
+    }
+    return Duration.ofSeconds(seconds);
+  }
 
   private static String chatId(String chatId) {
     if (chatId.isBlank() || chatId.length() > 256 || chatId.chars().anyMatch(Character::isISOControl)) {

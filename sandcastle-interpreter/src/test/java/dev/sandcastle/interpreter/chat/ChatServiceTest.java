@@ -118,6 +118,20 @@ class ChatServiceTest {
   }
 
   @Test
+  void codeRunsWithoutAModelAsTheReRunButtonAsks() throws Exception {
+    List<ObjectNode> chunks = new ArrayList<>();
+    chat.run((ObjectNode) JSON.readTree("{\"code\":\"print(6 * 7)\",\"chat_id\":\"rerun\"}"), caller(), chunks::add);
+    JsonNode finished = events(chunks, "code_finished").getFirst();
+    assertThat(finished.path("status").asString()).isEqualTo("ok");
+    assertThat(finished.path("outputs").toString()).contains("42");
+    assertThat(events(chunks, "executions").getFirst().path("executions")).hasSize(1);
+    assertThat(model.requests()).as("no model was asked").isEmpty();
+    for (String bad : new String[] {"{\"code\":\" \"}", "{\"code\":\"1\",\"engine\":\"cobol\"}", "{\"code\":\"1\",\"timeout\":0}"}) {
+      assertThatThrownBy(() -> chat.run((ObjectNode) JSON.readTree(bad), caller(), c -> {})).isInstanceOf(BadRequest.class);
+    }
+  }
+
+  @Test
   void eventsArriveInOrderWhileTheCodeRuns() throws Exception {
     model.enqueueToolCall("call-1", "execute_code", "{\"code\":\"import time\\nprint('one', flush=True)\\ntime.sleep(0.3)\\nprint('two')\"}");
     model.enqueueText("done");
