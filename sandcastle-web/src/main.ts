@@ -69,9 +69,9 @@ async function start(): Promise<void> {
 }
 
 function layout(account: Account): void {
-  const panel = new SidePanel(account);
+  const panel = new SidePanel();
   const chat = new ChatView(panel);
-  const sidebar = new Sidebar(chat);
+  const sidebar = new Sidebar();
   chat.onChange = () => sidebar.refresh();
 
   const sidebarToggle = h('button', { class: 'icon only-narrow', 'aria-label': 'Conversations', title: 'Conversations' }, '☰');

@@ -1,6 +1,5 @@
 // The side panel: artifacts, the workspace's files, a terminal, and the browser's Python files.
 // Views are made when first opened (xterm.js and the file browser load only then).
-import type { Account } from './api';
 import { Artifacts } from './chat/artifacts';
 import { h, toast } from './ui';
 
@@ -24,7 +23,7 @@ export class SidePanel {
   private readonly title = h('h2', {});
   private current: Name | null = null;
 
-  constructor(readonly account: Account) {
+  constructor() {
     this.views.set('artifacts', this.artifacts);
     const close = h('button', { class: 'icon', 'aria-label': 'Close panel', title: 'Close panel' }, '×');
     close.addEventListener('click', () => this.close());

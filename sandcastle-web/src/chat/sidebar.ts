@@ -1,7 +1,6 @@
 // The conversation list: new chat, search, rename, delete.
 import { api } from '../api';
 import { ago, confirmDialog, h, promptDialog, toast } from '../ui';
-import type { ChatView } from './chat';
 
 interface Summary {
   id: string;
@@ -17,7 +16,7 @@ export class Sidebar {
   private selected: string | null = null;
   private timer = 0;
 
-  constructor(_chat: ChatView) {
+  constructor() {
     const fresh = h('a', { class: 'button new-chat', href: '#/' }, '+ New chat');
     fresh.addEventListener('click', () => {
       if (location.hash === '#/' || location.hash === '') window.dispatchEvent(new HashChangeEvent('hashchange'));
