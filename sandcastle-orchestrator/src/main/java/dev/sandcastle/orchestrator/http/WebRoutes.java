@@ -6,6 +6,8 @@ import io.javalin.http.Context;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.URL;
+import java.net.URLConnection;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -67,13 +69,20 @@ public final class WebRoutes {
     return resource("index.html").isPresent();
   }
 
+  /** Files up to this size are kept in memory once read; larger ones (Pyodide's) are streamed from the jar each time. */
+  static final int CACHE_LIMIT = 512 * 1024;
+
+  private Optional<URL> resource(String path) {
+    return Optional.ofNullable(loader.getResource("web/" + path));
+  }
+
   public void register(RoutesConfig r) {
     r.get("/", ctx -> page(ctx, "index.html"));
     r.get(PREFIX + "<path>", ctx -> asset(ctx, ctx.pathParam("path")));
   }
 
   private void page(Context ctx, String name) {
-    byte[] body = resource(name).orElse(null);
+    URL body = resource(name).orElse(null);
     if (body == null) {
       ctx.status(404).contentType("text/plain; charset=utf-8")
           .result("The web front end is not part of this build (the sandcastle-web module was skipped). The API is served as usual.\n");
@@ -92,7 +101,7 @@ public final class WebRoutes {
       page(ctx, path);
       return;
     }
-    byte[] body = resource(path).orElseThrow(() -> new NotFound("no such file: " + PREFIX + path));
+    URL body = resource(path).orElseThrow(() -> new NotFound("no such file: " + PREFIX + path));
     if (path.equals("pyodide.html")) {
       ctx.header("Content-Security-Policy", PYODIDE_POLICY);
       ctx.header("Cache-Control", "no-cache");
@@ -113,28 +122,31 @@ public final class WebRoutes {
     send(ctx, path, body);
   }
 
-  private static void send(Context ctx, String name, byte[] body) {
+  private void send(Context ctx, String name, URL file) {
     String extension = name.substring(name.lastIndexOf('.') + 1);
     ctx.header("X-Content-Type-Options", "nosniff");
     ctx.header("Referrer-Policy", "no-referrer");
-    ctx.contentType(TYPES.getOrDefault(extension, "application/octet-stream")).result(body);
-  }
-
-  /** A file of the build, kept in memory once read (misses are not kept: the set of names asked for is the caller's). */
-  private Optional<byte[]> resource(String path) {
-    byte[] cached = cache.get(path);
+    ctx.contentType(TYPES.getOrDefault(extension, "application/octet-stream"));
+    byte[] cached = cache.get(name);
     if (cached != null) {
-      return Optional.of(cached);
+      ctx.result(cached);
+      return;
     }
-    try (InputStream in = loader.getResourceAsStream("web/" + path)) {
-      if (in == null) {
-        return Optional.empty();
+    try {
+      URLConnection connection = file.openConnection();
+      long length = connection.getContentLengthLong();
+      InputStream in = connection.getInputStream();
+      if (length >= 0 && length <= CACHE_LIMIT) {
+        try (in) {
+          byte[] body = in.readAllBytes();
+          cache.put(name, body); // only files of the build reach here: the cache is bounded by it
+          ctx.result(body);
+        }
+      } else {
+        ctx.result(in); // closed by Javalin once sent; no Content-Length of ours: the response may be compressed
       }
-      byte[] body = in.readAllBytes();
-      cache.put(path, body);
-      return Optional.of(body);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the front end's " + path, e);
+      throw new UncheckedIOException("cannot read the front end's " + name, e);
     }
   }
 }

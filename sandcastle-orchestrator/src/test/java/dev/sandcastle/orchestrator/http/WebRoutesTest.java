@@ -78,6 +78,16 @@ class WebRoutesTest {
       HttpResponse<String> wasm = get(base + "/ui/pyodide/pyodide.asm.wasm");
       assertThat(wasm.headers().firstValue("Content-Type")).hasValue("application/wasm");
       assertThat(wasm.headers().firstValue("Access-Control-Allow-Origin")).hasValue("*");
+      assertThat(wasm.body()).isEqualTo("\0asm");
+
+      // a file over the cache limit (Pyodide's) is streamed from the build, whole
+      byte[] big = new byte[WebRoutes.CACHE_LIMIT + 1000];
+      java.util.Arrays.fill(big, (byte) 'p');
+      Files.write(web.resolve("pyodide/python_stdlib.zip"), big);
+      HttpResponse<byte[]> zip = http.send(HttpRequest.newBuilder(URI.create(base + "/ui/pyodide/python_stdlib.zip")).build(),
+          HttpResponse.BodyHandlers.ofByteArray());
+      assertThat(zip.body()).isEqualTo(big);
+      assertThat(zip.headers().firstValue("Content-Type")).hasValue("application/zip");
 
       assertThat(get(base + "/ui/nope.js").statusCode()).isEqualTo(404);
       assertThat(get(base + "/ui/..%2Fsecret.txt").statusCode()).isEqualTo(404);
