@@ -7,7 +7,9 @@ export default {
     const running = page.locator('.admin tr[data-status="running"]', { hasText: state.email ?? '@' }).first();
     await running.waitFor();
     const tenant = await running.getAttribute('data-tenant');
-    expect.ok(await page.locator('.admin-status').innerText().then((t) => /running/.test(t)), 'the status shows running tenants');
+    // the status figures load on their own request: wait for them rather than read them half-drawn
+    await page.locator('.admin-status', { hasText: 'running' }).waitFor();
+    expect.ok(/running/.test(await page.locator('.admin-status').innerText()), 'the status shows running tenants');
     await shot('tenants');
 
     await running.getByRole('button', { name: /^Stop / }).click();
