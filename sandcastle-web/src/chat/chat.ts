@@ -176,7 +176,7 @@ export class ChatView {
       const wanted = prefs().model;
       this.models.replaceChildren(...models.data.map((m) => h('option', { value: m.id, selected: m.id === wanted }, m.id)));
       if (models.data.length === 0) {
-        this.models.append(h('option', { value: '' }, 'No model configured'));
+        this.models.append(h('option', { value: '' }, 'No model'));
         this.models.title = 'Start the server with OPENAI_API_BASE_URL pointing at an OpenAI-compatible API';
       }
     } catch (err) {
