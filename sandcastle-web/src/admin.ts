@@ -8,6 +8,7 @@ import { ago, confirmDialog, h, size, toast } from './ui';
 interface Status {
   status: string;
   backend: string;
+  storage_limits: 'enforced' | 'not_enforced' | 'unknown';
   tenants: Record<string, number>;
   active_websockets: number;
 }
@@ -177,7 +178,8 @@ export class AdminView {
         figure('status', s.status, s.status === 'ok' ? 'ok' : 'bad'),
         figure('backend', s.backend),
         ...Object.entries(s.tenants).map(([state, count]) => figure(state, count, count && state === 'error' ? 'bad' : '')),
-        figure('open sockets', s.active_websockets));
+        figure('open sockets', s.active_websockets),
+        figure('storage limits', s.storage_limits.replace('_', ' '), s.storage_limits === 'not_enforced' ? 'bad' : ''));
     } catch (err) {
       this.statusBox.replaceChildren(h('p', { class: 'error' }, `Status unavailable: ${(err as Error).message}`));
     }

@@ -64,6 +64,7 @@ class DockerBackendTest {
     settings.put(Setting.MEMORY, "384m");
     settings.put(Setting.PIDS, "300");
     settings.put(Setting.CPUS, "1");
+    settings.put(Setting.STORAGE, "64m");
     settings.put(Setting.SWEEP_INTERVAL, "1");
     return Orchestrator.start(Config.load(settings, Map.of(), 8080), new PrintWriter(new StringWriter()), false);
   }
@@ -135,8 +136,35 @@ class DockerBackendTest {
         .contains("CapEff:\t0000000000000000").containsPattern("NoNewPrivs:\\s+1");
   }
 
+  /**
+   * The home volume is capped at the policy's storage where the engine can (XFS with project
+   * quotas under its volumes); where it cannot, the volume is made without a cap and the admin
+   * status says the limits are not enforced. Which of the two is up to the machine: the test asks
+   * the engine the same way the backend does and checks the matching outcome.
+   */
   @Test
   @Order(3)
+  void theHomeIsCappedAtThePolicysStorageWhereTheEngineCan() {
+    String probe = "sandcastle-quota-probe-" + ProcessHandle.current().pid();
+    boolean quotas = docker("volume", "create", "--opt", "size=1m", probe).trim().equals(probe);
+    docker("volume", "rm", "-f", probe);
+    String volume = docker("inspect", "--format", "{{range .Mounts}}{{if eq .Destination \"/home/user\"}}{{.Name}}{{end}}{{end}}",
+        tenant("alice").path("instance_id").asString()).trim();
+    String options = docker("volume", "inspect", "--format", "{{json .Options}}", volume).trim();
+    String status = admin.get("/api/v1/status").json().path("storage_limits").asString();
+    if (quotas) {
+      assertThat(options).contains("\"size\":\"" + (64L << 20) + "\"");
+      assertThat(status).isEqualTo("enforced");
+      String written = output(user("alice").run("head -c 100M /dev/zero > big.bin 2>&1; echo exit=$?; rm -f big.bin"));
+      assertThat(written).as("writing past the cap fails").doesNotContain("exit=0");
+    } else {
+      assertThat(options).as("an engine without quotas gets an uncapped volume").doesNotContain("size");
+      assertThat(status).isEqualTo("not_enforced");
+    }
+  }
+
+  @Test
+  @Order(4)
   void aTerminalOpensThroughTheOrchestrator() throws Exception {
     Http alice = user("alice");
     String id = alice.post("/api/terminals", Map.of()).json().path("id").asString();
@@ -149,7 +177,7 @@ class DockerBackendTest {
   }
 
   @Test
-  @Order(4)
+  @Order(5)
   void anIdleWorkspaceStopsAndResumesWithItsFiles() {
     assertThat(admin.post("/api/v1/policies", Map.of("id", "brief", "idle_timeout_seconds", 2)).status()).isEqualTo(201);
     Http carol = user("carol");
@@ -164,7 +192,7 @@ class DockerBackendTest {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void aRestartedOrchestratorAdoptsTheRunningContainers() {
     String container = tenant("alice").path("instance_id").asString();
     server.close();
@@ -176,7 +204,7 @@ class DockerBackendTest {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void resetWipesTheHomeAndDeleteLeavesNothingBehind() {
     Http bob = user("bob");
     bob.run("echo x > mine.txt");
@@ -193,7 +221,7 @@ class DockerBackendTest {
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void aNewTenantTakesAContainerFromTheWarmPoolAndANetworkedPolicyTheEgressNetwork() throws Exception {
     server.close();
     server = null;

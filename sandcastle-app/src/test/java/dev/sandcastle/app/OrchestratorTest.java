@@ -184,7 +184,9 @@ class OrchestratorTest {
     assertThat(mine.path("status").asString()).isEqualTo("running");
     String id = mine.path("id").asString();
     assertThat(admin.post("/api/v1/tenants/" + id + "/stop", Map.of()).json().path("status").asString()).isEqualTo("stopped");
-    assertThat(admin.get("/api/v1/status").json().path("tenants").path("stopped").asLong()).isGreaterThanOrEqualTo(1);
+    JsonNode status = admin.get("/api/v1/status").json();
+    assertThat(status.path("tenants").path("stopped").asLong()).isGreaterThanOrEqualTo(1);
+    assertThat(status.path("storage_limits").asString()).as("the local backend's homes have no quota").isEqualTo("not_enforced");
     // The next request resumes it, files intact.
     assertThat(grace.get("/files/read?path=kept.txt").json().path("content").asString()).isEqualTo("kept\n");
     assertThat(admin.get("/api/v1/tenants/" + id).json().path("status").asString()).isEqualTo("running");

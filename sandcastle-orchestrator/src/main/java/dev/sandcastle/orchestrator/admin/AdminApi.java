@@ -147,6 +147,7 @@ public final class AdminApi {
     Map<String, Object> status = new LinkedHashMap<>();
     status.put("status", "ok");
     status.put("backend", tenants.backendName());
+    status.put("storage_limits", tenants.storageLimits().wire());
     Map<String, Long> counts = new LinkedHashMap<>();
     for (var state : dev.sandcastle.orchestrator.tenant.TenantStatus.values()) {
       counts.put(state.wire(), tenants.count(state));

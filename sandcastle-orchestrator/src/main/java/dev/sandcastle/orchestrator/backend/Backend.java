@@ -40,6 +40,26 @@ public interface Backend extends AutoCloseable {
    */
   Map<String, Instance> reconcile(Map<String, Tenant> known);
 
+  /** Whether a policy's storage limit holds on this backend's homes. */
+  enum StorageLimits {
+    /** Homes are capped at the policy's storage. */
+    ENFORCED,
+    /** Homes can grow until the disk is full (the log said why). */
+    NOT_ENFORCED,
+    /** Up to something this backend cannot see (a cluster's storage class, an upstream server), or not known yet. */
+    UNKNOWN;
+
+    /** The name in the admin API's status. */
+    public String wire() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  /** Whether the policies' storage limits hold here; for the admin status. */
+  default StorageLimits storageLimits() {
+    return StorageLimits.UNKNOWN;
+  }
+
   /** The ids of tenants whose workspaces this backend currently runs. */
   Set<String> running();
 

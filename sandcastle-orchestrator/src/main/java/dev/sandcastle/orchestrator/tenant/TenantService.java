@@ -309,6 +309,11 @@ public final class TenantService implements AutoCloseable {
     return backend.name();
   }
 
+  /** Whether the backend holds homes to their policy's storage limit. */
+  public Backend.StorageLimits storageLimits() {
+    return backend.storageLimits();
+  }
+
   /** A WebSocket of the tenant opened: it is busy (never idle-stopped) until the socket closes. */
   public void socketOpened(TenantKey key) {
     Entry entry = entries.get(key);

@@ -46,8 +46,11 @@ import tools.jackson.databind.node.ObjectNode;
  * container when one is adopted. The container runs as uid {@value #UID} with a read-only root
  * file system, a tmpfs {@code /tmp}, every capability dropped, {@code no-new-privileges}, an init
  * process that reaps orphans, the policy's memory (no swap), CPU and process limits, and the
- * server's runtime (e.g. {@code runsc}) when one is configured. Storage is not limited: the
- * local volume driver cannot cap a volume's size, and the root file system is read-only.
+ * server's runtime (e.g. {@code runsc}) when one is configured. The home volume is capped at the
+ * policy's storage where the engine can (the local driver's {@code size} option: the engine's
+ * volumes on XFS with project quotas); an engine that refuses it gets uncapped volumes and the log
+ * says so once (best effort, as the issue asks). The root file system is read-only and
+ * {@code /tmp} a sized tmpfs, so the home is the only disk a workspace can fill.
  *
  * <p>Networks: a container with the policy's network {@code none} joins an internal bridge
  * network ({@code Internal: true}: no route out of the host, no NAT) that this backend creates,
@@ -116,6 +119,9 @@ public final class DockerBackend implements Backend {
   private volatile boolean reconciled;
   private volatile boolean closed;
   private volatile Thread refiller;
+  // Whether the engine caps volumes (null until the first capped volume was asked for); an engine
+  // that refused once is not asked again.
+  private volatile Boolean volumeQuotas;
 
   /** How many started, ready containers wait in the warm pool (for benchmarks and tests). */
   public int readySpares() {
@@ -198,7 +204,7 @@ public final class DockerBackend implements Backend {
     Map<String, String> labels = ownLabels();
     labels.put(SPARE, "true");
     labels.put(POLICY, policy.id());
-    docker.createVolume(name + "-home", labels);
+    createHome(name + "-home", labels, policy);
     ObjectNode spec = spec(labels, name + "-home", policy, newKey());
     String id;
     try {
@@ -545,7 +551,7 @@ public final class DockerBackend implements Backend {
     if (!docker.hasImage(image(policy))) {
       throw new Unavailable("the sandbox image " + image(policy) + " is missing from the Docker engine; build it with 'sandcastle image build'");
     }
-    docker.createVolume(volume, labels(tenant));
+    createHome(volume, labels(tenant), policy);
     ObjectNode spec = spec(labels(tenant), volume, policy, newKey());
     try {
       return docker.create(name, spec);
@@ -558,6 +564,35 @@ public final class DockerBackend implements Backend {
       }
       throw e;
     }
+  }
+
+  /**
+   * Makes a home volume (if new) capped at the policy's storage; where the engine has no quota
+   * support, uncapped, with one warning for the server's life.
+   */
+  private void createHome(String volume, Map<String, String> labels, Policy policy) {
+    if (!Boolean.FALSE.equals(volumeQuotas)) {
+      try {
+        docker.createVolume(volume, labels, policy.storageBytes());
+        volumeQuotas = true;
+        return;
+      } catch (DockerClient.Failure e) {
+        if (!String.valueOf(e.getMessage()).contains("quota")) {
+          throw e;
+        }
+        volumeQuotas = false;
+        log.warn("storage limits are not enforced: this Docker engine cannot cap a volume's size ({}); a workspace can fill the"
+            + " engine's disk. Put its data root on XFS mounted with prjquota to enforce them", e.getMessage());
+      }
+    }
+    docker.createVolume(volume, labels, 0);
+  }
+
+  /** Whether home volumes are capped at the policy's storage: unknown until the first volume was made. */
+  @Override
+  public StorageLimits storageLimits() {
+    Boolean quotas = volumeQuotas;
+    return quotas == null ? StorageLimits.UNKNOWN : quotas ? StorageLimits.ENFORCED : StorageLimits.NOT_ENFORCED;
   }
 
   private String image(Policy policy) {

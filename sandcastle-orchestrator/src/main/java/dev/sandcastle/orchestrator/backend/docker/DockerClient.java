@@ -171,10 +171,20 @@ final class DockerClient implements AutoCloseable {
     return found;
   }
 
-  /** Creates a named volume (no error when it exists). */
-  void createVolume(String name, Map<String, String> labels) {
+  /**
+   * Creates a named volume with the local driver; no error when it exists (an existing volume
+   * keeps the options it was made with).
+   *
+   * @param sizeBytes the volume's cap (the local driver's {@code size} option), or 0 for none;
+   *     an engine without project quotas under its volumes refuses a cap with "quota size
+   *     requested but no quota support"
+   */
+  void createVolume(String name, Map<String, String> labels, long sizeBytes) {
     ObjectNode spec = JSON.createObjectNode().put("Name", name).put("Driver", "local");
     labels.forEach(spec.putObject("Labels")::put);
+    if (sizeBytes > 0) {
+      spec.putObject("DriverOpts").put("size", Long.toString(sizeBytes));
+    }
     send(HttpMethod.POST, "/volumes/create", spec, TIMEOUT);
   }
 

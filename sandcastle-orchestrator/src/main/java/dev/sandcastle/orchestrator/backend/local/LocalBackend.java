@@ -77,6 +77,12 @@ public final class LocalBackend implements Backend {
     return "local";
   }
 
+  /** Homes are plain directories under the data directory: no quota. */
+  @Override
+  public StorageLimits storageLimits() {
+    return StorageLimits.NOT_ENFORCED;
+  }
+
   /**
    * Keeps {@code count} sandboxes started ahead of demand for new tenants under {@code policy}: a
    * new tenant takes one (its first command then costs a spawn, not a sandbox start) and the pool
