@@ -1,6 +1,9 @@
 package dev.sandcastle.interpreter.openai;
 
 import dev.sandcastle.core.errors.NotFound;
+import dev.sandcastle.core.errors.BadRequest;
+import dev.sandcastle.core.errors.PayloadTooLarge;
+import dev.sandcastle.core.errors.QuotaExceeded;
 import dev.sandcastle.core.errors.Unavailable;
 import java.net.ConnectException;
 import java.net.UnknownHostException;
@@ -47,6 +50,8 @@ import tools.jackson.databind.node.ObjectNode;
  *       error inside the stream, sent something that is not OpenAI's format, went silent for the
  *       idle timeout, or the call was interrupted. Messages name the upstream by its name and
  *       never contain an API key.
+ *   <li>{@link BadRequest}, {@link PayloadTooLarge}, {@link QuotaExceeded}: a chat completion
+ *       the upstream refused as the caller's (HTTP 400/422, 413, 429), with its message.
  *   <li>{@link NotFound}: {@link #upstreamFor} knows no upstream serving the model.
  * </ul>
  */
@@ -186,7 +191,7 @@ public final class OpenAiClient implements AutoCloseable {
     try (Exchange exchange = open(upstream, post(upstream, body, "text/event-stream"),
         options.idleTimeout())) {
       try {
-        expectSuccess(upstream, exchange);
+        expectSuccess(upstream, exchange, true);
         if (isJson(exchange)) {
           ObjectNode whole = readObject(upstream, exchange);
           handler.chunk(Chunks.fromCompletion(whole));
@@ -249,7 +254,7 @@ public final class OpenAiClient implements AutoCloseable {
     try (Exchange exchange = open(upstream, post(upstream, body, "application/json"),
         options.idleTimeout())) {
       try {
-        expectSuccess(upstream, exchange);
+        expectSuccess(upstream, exchange, true);
         return readObject(upstream, exchange);
       } catch (Exchange.Failed e) {
         throw unavailable(upstream, e.failure);
@@ -354,7 +359,7 @@ public final class OpenAiClient implements AutoCloseable {
     authorize(request, upstream);
     try (Exchange exchange = open(upstream, request.build(), MODELS_TIMEOUT)) {
       try {
-        expectSuccess(upstream, exchange);
+        expectSuccess(upstream, exchange, false);
         ObjectNode body = readObject(upstream, exchange);
         JsonNode list = body.path("data").isArray() ? body.path("data") : body.path("models");
         if (!list.isArray()) {
@@ -405,7 +410,13 @@ public final class OpenAiClient implements AutoCloseable {
     }
   }
 
-  private static void expectSuccess(Upstream upstream, Exchange exchange) {
+  /**
+   * @param chat whether this is a chat completion: then the upstream's refusals of the request
+   *     itself reach the caller as theirs (400 and 422: bad request, e.g. a context too long;
+   *     413: too large; 429: rate limited); authentication, missing paths and server errors stay
+   *     {@link Unavailable} (the server's configuration or the upstream, not the caller)
+   */
+  private static void expectSuccess(Upstream upstream, Exchange exchange, boolean chat) {
     int status = exchange.status();
     if (status >= 200 && status < 300) {
       return;
@@ -420,8 +431,17 @@ public final class OpenAiClient implements AutoCloseable {
         ? " (a redirect to " + exchange.header("Location").map(l -> shorten(l, 200)).orElse("?")
             + "; is the base URL right?)"
         : "";
-    throw new Unavailable("the upstream '" + upstream.name() + "' answered HTTP " + status + where
-        + (detail.isEmpty() ? "" : ": " + detail));
+    String message = "the upstream '" + upstream.name() + "' answered HTTP " + status + where
+        + (detail.isEmpty() ? "" : ": " + detail);
+    if (chat) {
+      switch (status) {
+        case 400, 422 -> throw new BadRequest("the model refused the request: " + message);
+        case 413 -> throw new PayloadTooLarge("the model refused the request as too large: " + message);
+        case 429 -> throw new QuotaExceeded("the model is rate limited: " + message);
+        default -> { }
+      }
+    }
+    throw new Unavailable(message);
   }
 
   private static boolean isJson(Exchange exchange) {

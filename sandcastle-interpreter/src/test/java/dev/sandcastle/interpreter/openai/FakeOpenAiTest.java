@@ -3,6 +3,7 @@ package dev.sandcastle.interpreter.openai;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.sandcastle.core.errors.QuotaExceeded;
 import dev.sandcastle.core.errors.Unavailable;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,7 +51,7 @@ class FakeOpenAiTest {
     ToolCallAccumulator first = turn(request("m1", "run it"));
     ToolCallAccumulator second = turn(request("m1", "and?"));
     assertThatThrownBy(() -> turn(request("m1", "again")))
-        .isInstanceOf(Unavailable.class).hasMessageContaining("HTTP 429: slow down");
+        .isInstanceOf(QuotaExceeded.class).hasMessageContaining("HTTP 429: slow down");
 
     assertThat(first.toolCalls()).containsExactly(
         new ToolCall("call_1", "execute_code", "{\"code\": \"print('héllo')\"}"));

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.sandcastle.core.errors.BadRequest;
+import dev.sandcastle.core.errors.PayloadTooLarge;
+import dev.sandcastle.core.errors.QuotaExceeded;
 import dev.sandcastle.core.errors.Unavailable;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -292,8 +295,21 @@ class OpenAiClientStreamTest {
     fake.enqueueError(400, "This model's maximum context length is 8192 tokens");
 
     assertThatThrownBy(() -> client.complete(upstream, request("long")))
-        .isInstanceOf(Unavailable.class)
-        .hasMessageContaining("HTTP 400: This model's maximum context length is 8192 tokens");
+        .isInstanceOf(BadRequest.class)
+        .hasMessageContaining("the model refused the request: the upstream 'fake' answered HTTP 400: This model's maximum context length is 8192 tokens");
+  }
+
+  @Test
+  void refusalsOfTheRequestAreTheCallersAndTheRestAreUnavailable() {
+    fake.enqueueError(429, "Rate limit reached");
+    assertThatThrownBy(() -> client.stream(upstream, request("hi"), chunk -> { }))
+        .isInstanceOf(QuotaExceeded.class).hasMessageContaining("HTTP 429: Rate limit reached");
+    fake.enqueueError(413, "Request too large");
+    assertThatThrownBy(() -> client.stream(upstream, request("hi"), chunk -> { }))
+        .isInstanceOf(PayloadTooLarge.class).hasMessageContaining("HTTP 413");
+    fake.enqueueError(404, "no such path");
+    assertThatThrownBy(() -> client.stream(upstream, request("hi"), chunk -> { }))
+        .as("a wrong base URL is the server's").isInstanceOf(Unavailable.class).hasMessageContaining("HTTP 404");
   }
 
   @Test
