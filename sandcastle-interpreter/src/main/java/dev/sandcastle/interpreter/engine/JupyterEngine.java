@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -33,6 +34,7 @@ import java.util.function.Consumer;
  *
  * <p>Kernels are shut down on the server when their chat had no run for {@link
  * JupyterSettings#idleTimeout()}, when a new chat needs room beyond {@link
+ * JupyterSettings#maxKernelsPerUser()} (that user's kernel idle the longest goes) or {@link
  * JupyterSettings#maxKernels()} (the kernel idle the longest goes), and on {@link #close()}. A
  * chat whose kernel is gone gets a fresh one at its next run, whose stderr starts with a note
  * saying so.
@@ -89,8 +91,9 @@ public final class JupyterEngine implements Engine {
    *
    * @throws Unavailable the server cannot be reached or refuses the credentials, the connection to
    *     the kernel was lost during the run, or the engine is closed
-   * @throws QuotaExceeded a new chat needs a kernel while {@link JupyterSettings#maxKernels()}
-   *     kernels are all running code
+   * @throws QuotaExceeded a new chat needs a kernel while the user's {@link
+   *     JupyterSettings#maxKernelsPerUser()}, or all {@link JupyterSettings#maxKernels()}, kernels
+   *     are running code
    * @throws Conflict another run of this chat is still going at the end of this run's timeout
    */
   @Override
@@ -201,9 +204,14 @@ public final class JupyterEngine implements Engine {
       }
       chat = chats.get(key);
       if (chat == null) {
-        if (chats.size() >= settings.maxKernels()) {
-          Chat oldest = chats.values().stream().filter(c -> c.users == 0)
-              .min(Comparator.comparingLong(c -> c.lastUsed))
+        if (chats.keySet().stream().filter(k -> k.userId().equals(key.userId())).count() >= settings.maxKernelsPerUser()) {
+          Chat oldest = idleLongest(c -> c.key.userId().equals(key.userId()))
+              .orElseThrow(() -> new QuotaExceeded("you have " + settings.maxKernelsPerUser()
+                  + " Jupyter kernels, the most one user may have, and all of them are running code; try again later"));
+          retire(oldest);
+          evicted.add(oldest);
+        } else if (chats.size() >= settings.maxKernels()) {
+          Chat oldest = idleLongest(c -> true)
               .orElseThrow(() -> new QuotaExceeded("the Jupyter engine keeps at most " + settings.maxKernels()
                   + " kernels and all of them are running code; try again later"));
           retire(oldest);
@@ -219,6 +227,11 @@ public final class JupyterEngine implements Engine {
     }
     evicted.forEach(this::stopLater);
     return chat;
+  }
+
+  /** The chat idle the longest among those running no code that match (the caller holds the lock). */
+  private Optional<Chat> idleLongest(java.util.function.Predicate<Chat> which) {
+    return chats.values().stream().filter(c -> c.users == 0).filter(which).min(Comparator.comparingLong(c -> c.lastUsed));
   }
 
   private void release(Chat chat) {

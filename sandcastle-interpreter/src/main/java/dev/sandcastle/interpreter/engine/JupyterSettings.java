@@ -16,14 +16,20 @@ import java.util.Objects;
  *     lost)
  * @param maxKernels kernels kept at once for all users; when a new chat needs one, the kernel
  *     idle the longest is shut down
+ * @param maxKernelsPerUser kernels kept at once for one user (at most {@code maxKernels}): a user's
+ *     new chat beyond it shuts down that user's own kernel idle the longest, so that one user's
+ *     many chats cannot take every kernel from the others
  */
-public record JupyterSettings(String url, JupyterAuth auth, String kernelSpec, Duration idleTimeout, int maxKernels) {
+public record JupyterSettings(String url, JupyterAuth auth, String kernelSpec, Duration idleTimeout, int maxKernels,
+    int maxKernelsPerUser) {
   /** Kernel spec started by default. */
   public static final String DEFAULT_KERNEL_SPEC = "python3";
   /** Idle time after which a chat's kernel is shut down by default. */
   public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(30);
   /** Kernels kept at once by default. */
   public static final int DEFAULT_MAX_KERNELS = 64;
+  /** Kernels kept at once for one user by default. */
+  public static final int DEFAULT_MAX_KERNELS_PER_USER = 8;
 
   public JupyterSettings {
     Objects.requireNonNull(url, "url");
@@ -42,10 +48,14 @@ public record JupyterSettings(String url, JupyterAuth auth, String kernelSpec, D
     if (maxKernels < 1) {
       throw new IllegalArgumentException("the Jupyter engine must be allowed at least one kernel");
     }
+    if (maxKernelsPerUser < 1) {
+      throw new IllegalArgumentException("each user must be allowed at least one Jupyter kernel");
+    }
+    maxKernelsPerUser = Math.min(maxKernelsPerUser, maxKernels);
   }
 
   /** A server reached with a token, with the default kernel spec, idle timeout and kernel bound. */
   public JupyterSettings(String url, String token) {
-    this(url, JupyterAuth.token(token), DEFAULT_KERNEL_SPEC, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_KERNELS);
+    this(url, JupyterAuth.token(token), DEFAULT_KERNEL_SPEC, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_KERNELS, DEFAULT_MAX_KERNELS_PER_USER);
   }
 }

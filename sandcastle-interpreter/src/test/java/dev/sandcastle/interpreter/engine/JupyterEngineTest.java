@@ -124,7 +124,7 @@ class JupyterEngineTest {
   @Test
   void idleKernelsAreShutDownAndTheChatStartsAfreshWithANote() throws InterruptedException {
     try (JupyterEngine shortLived = new JupyterEngine(new JupyterSettings(server.url, JupyterAuth.token(TOKEN),
-        "python3", Duration.ofMillis(1500), 4))) {
+        "python3", Duration.ofMillis(1500), 4, 4))) {
       Set<String> before = serverKernels();
       run(shortLived, "carol", "idle", "z = 1");
       Set<String> started = serverKernels();
@@ -143,7 +143,7 @@ class JupyterEngineTest {
   void theKernelIdleLongestMakesRoomAndCloseShutsEverythingDown() throws InterruptedException {
     Set<String> before = serverKernels();
     JupyterEngine small = new JupyterEngine(new JupyterSettings(server.url, JupyterAuth.token(TOKEN),
-        "python3", Duration.ofMinutes(5), 1));
+        "python3", Duration.ofMinutes(5), 1, 1));
     try {
       run(small, "dave", "first", "a = 1");
       run(small, "dave", "second", "b = 2");
@@ -156,6 +156,26 @@ class JupyterEngineTest {
     }
     await().atMost(Duration.ofSeconds(10)).until(() -> serverKernels().equals(before));
     assertThatThrownBy(() -> run(small, "dave", "second", "1")).isInstanceOf(Unavailable.class);
+  }
+
+  @Test
+  void aUsersNewChatBeyondTheirShareRetiresTheirOwnOldestKernelNotSomeoneElses() throws InterruptedException {
+    JupyterEngine shared = new JupyterEngine(new JupyterSettings(server.url, JupyterAuth.token(TOKEN),
+        "python3", Duration.ofMinutes(5), 3, 2));
+    try {
+      run(shared, "erin", "only", "e = 5");
+      run(shared, "frank", "one", "f1 = 1");
+      run(shared, "frank", "two", "f2 = 2");
+      run(shared, "frank", "three", "f3 = 3");
+
+      assertThat(shared.kernelCount()).as("frank keeps two, erin her one").isEqualTo(3);
+      assertThat(run(shared, "erin", "only", "print(e)").stdout()).as("erin's kernel was not taken").isEqualTo("5\n");
+      assertThat(run(shared, "frank", "three", "print(f3)").stdout()).isEqualTo("3\n");
+      CodeRun first = run(shared, "frank", "one", "f1");
+      assertThat(first.stderr()).as("frank's oldest went").contains("fresh kernel").contains("NameError");
+    } finally {
+      shared.close();
+    }
   }
 
   @Test
