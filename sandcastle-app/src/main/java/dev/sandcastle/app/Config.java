@@ -56,7 +56,7 @@ record Config(
       String databaseUser, String databasePassword, Optional<String> webuiSecret, Optional<java.net.URI> jwksUrl,
       java.util.Set<String> jwtAlgorithms, Optional<java.net.URI> openWebuiUrl, boolean allowSignup, Duration idleTimeout, int maxTenantsPerUser, int warmPool, Duration sweepInterval,
       long storageBytes, int tenantUidBase, java.util.Set<String> allowedImages, Optional<java.net.URI> siemUrl, String siemSecret,
-      Optional<String> masterKey, Optional<String> previousMasterKeys, Cluster cluster) {
+      Duration auditRetention, Optional<String> masterKey, Optional<String> previousMasterKeys, Cluster cluster) {
     @Override
     public String toString() {
       return "Orchestration[backend=" + backend + ", multiUser=" + multiUser + "]"; // no secrets
@@ -232,7 +232,7 @@ record Config(
         integer(v, Setting.WARM_POOL, 0, 64),
         Duration.ofSeconds(integer(v, Setting.SWEEP_INTERVAL, 1, 3600)), storage,
         integer(v, Setting.TENANT_UID_BASE, 65_536, 1_000_000_000), java.util.Set.copyOf(images), siem, v.get(Setting.SIEM_SECRET),
-        Optional.ofNullable(env.get("SANDCASTLE_MASTER_KEY")).filter(x -> !x.isBlank()),
+        Duration.ofDays(integer(v, Setting.AUDIT_RETENTION_DAYS, 0, 36_500)), Optional.ofNullable(env.get("SANDCASTLE_MASTER_KEY")).filter(x -> !x.isBlank()),
         Optional.ofNullable(env.get("SANDCASTLE_MASTER_KEY_PREVIOUS")).filter(x -> !x.isBlank()), cluster(v));
   }
 

@@ -101,6 +101,7 @@ final class Orchestrator implements AutoCloseable {
     }
     AuditLog audit = siem == null ? AuditLog.open(database) : AuditLog.open(database, siem);
     resources.push(audit);
+    audit.retainFor(o.auditRetention(), Duration.ofHours(1), java.time.InstantSource.system());
 
     PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(metrics);

@@ -68,6 +68,7 @@ enum Setting {
   ALLOWED_IMAGES("allowed-images", "", "Comma-separated container images that policies may name.", "SANDCASTLE_ALLOWED_IMAGES"),
   SIEM_URL("siem-url", "", "Webhook that receives every audit event (JSON, batched, HMAC-signed, retried until delivered).", "SANDCASTLE_SIEM_URL"),
   SIEM_SECRET("siem-secret", "", "HMAC-SHA256 key of the SIEM webhook's X-Sandcastle-Signature header.", "SANDCASTLE_SIEM_SECRET"),
+  AUDIT_RETENTION_DAYS("audit-retention-days", "0", "Days the database keeps audit events (0: forever); older ones are deleted every hour, except those the SIEM webhook has not received yet.", "SANDCASTLE_AUDIT_RETENTION_DAYS"),
   OPENAI_API_BASE_URLS("openai-api-base-urls", "", "Code interpreter: the OpenAI-compatible APIs in front of which /v1/chat/completions runs code (Ollama, vLLM, llama.cpp, OpenAI), separated by ';'.", "OPENAI_API_BASE_URLS", "OPENAI_API_BASE_URL"),
   OPENAI_API_KEYS("openai-api-keys", "", "Their API keys, in the same order, separated by ';'.", "OPENAI_API_KEYS", "OPENAI_API_KEY"),
   CODE_INTERPRETER_ENGINE("code-interpreter-engine", "workspace", "Where the model's code runs by default: workspace (the user's own kernel), jupyter or pyodide (the user's browser).", "SANDCASTLE_CODE_INTERPRETER_ENGINE", "CODE_INTERPRETER_ENGINE"),

@@ -88,6 +88,10 @@ class ConfigTest {
         .isInstanceOf(Config.Invalid.class).hasMessageContaining("65535");
     assertThatThrownBy(() -> Config.load(Map.of(Setting.MEMORY, "1m"), Map.of(), 8000))
         .isInstanceOf(Config.Invalid.class).hasMessageContaining("16 MiB");
+    assertThatThrownBy(() -> Config.load(Map.of(Setting.AUDIT_RETENTION_DAYS, "-1"), Map.of(), 8000))
+        .isInstanceOf(Config.Invalid.class).hasMessageContaining("--audit-retention-days");
+    assertThat(Config.load(Map.of(Setting.AUDIT_RETENTION_DAYS, "90"), Map.of(), 8000).orchestration().auditRetention())
+        .isEqualTo(java.time.Duration.ofDays(90));
   }
 
   @Test

@@ -3,7 +3,9 @@ package dev.sandcastle.orchestrator.audit;
 import dev.sandcastle.core.errors.Unavailable;
 import dev.sandcastle.orchestrator.db.Database;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.time.Instant;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -32,6 +34,7 @@ public final class AuditLog implements AutoCloseable {
   public static final String LOGGER = "sandcastle.audit";
   static final int DEFAULT_CAPACITY = 10_000;
   private static final int BATCH = 500;
+  private static final int PRUNE_BATCH = 5_000;
   private static final Logger LOG = LoggerFactory.getLogger(AuditLog.class);
   private static final Logger LINES = LoggerFactory.getLogger(LOGGER);
 
@@ -43,6 +46,7 @@ public final class AuditLog implements AutoCloseable {
   private final LinkedBlockingQueue<Object> queue;
   private final Thread writer;
   private volatile boolean closed;
+  private volatile Thread pruner;
 
   AuditLog(Database database, SiemForwarder siem, int capacity) {
     this.store = new AuditStore(database);
@@ -107,6 +111,52 @@ public final class AuditLog implements AutoCloseable {
     return store.count(query);
   }
 
+  /**
+   * Deletes the events recorded before {@code before}, in batches, except those still on their
+   * way to the SIEM (they go once delivered, at a later prune), and records an {@value
+   * AuditEvent#AUDIT_PRUNED} event when any went.
+   *
+   * @return how many events were deleted
+   */
+  public long prune(Instant before) {
+    long deleted = 0;
+    for (int batch; (batch = store.prune(before, PRUNE_BATCH)) > 0; ) {
+      deleted += batch;
+    }
+    if (deleted > 0) {
+      LOG.info("deleted {} audit events recorded before {}", deleted, before);
+      record(AuditEvent.builder(AuditEvent.AUDIT_PRUNED).detail("deleted", deleted).detail("before", before.toString()).build());
+    }
+    return deleted;
+  }
+
+  /**
+   * Keeps events for {@code retention}: prunes what is older now and then every {@code every}
+   * until closed, on a virtual thread of its own. A failed prune (the database away) is logged
+   * and tried again at the next round. Call once; {@link Duration#ZERO} keeps everything.
+   */
+  public void retainFor(Duration retention, Duration every, InstantSource clock) {
+    if (retention.isZero() || retention.isNegative()) {
+      return;
+    }
+    pruner = Thread.ofVirtual().name("audit-retention").start(() -> {
+      while (!closed) {
+        try {
+          prune(clock.instant().minus(retention));
+        } catch (RuntimeException e) {
+          if (!closed) {
+            LOG.warn("could not delete old audit events: {}", e.toString());
+          }
+        }
+        try {
+          Thread.sleep(every);
+        } catch (InterruptedException e) {
+          return; // closing
+        }
+      }
+    });
+  }
+
   /** Writes everything still queued, then stops the background thread. Idempotent. */
   @Override
   public void close() {
@@ -114,6 +164,10 @@ public final class AuditLog implements AutoCloseable {
       return;
     }
     closed = true;
+    Thread retention = pruner;
+    if (retention != null) {
+      retention.interrupt();
+    }
     boolean interrupted = false;
     Marker stop = new Marker(new CountDownLatch(1), true);
     boolean queued = false;

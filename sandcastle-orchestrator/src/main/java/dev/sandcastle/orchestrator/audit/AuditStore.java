@@ -100,6 +100,26 @@ final class AuditStore {
     });
   }
 
+  /**
+   * Deletes up to {@code limit} events recorded before {@code before} that the SIEM has received
+   * (no outbox row left: deleting the event would cascade to its row and lose it); returns how
+   * many went.
+   */
+  int prune(Instant before, int limit) {
+    // The ids first, then a batch of deletes by key: H2 plans DELETE ... IN (SELECT ... LIMIT) as a scan per row.
+    return jdbi.inTransaction(h -> {
+      List<String> ids = h.createQuery("SELECT a.id FROM audit_events a WHERE a.created_at < :before"
+              + " AND NOT EXISTS (SELECT 1 FROM siem_outbox o WHERE o.event_id = a.id) LIMIT :limit")
+          .bind("before", before).bind("limit", limit).mapTo(String.class).list();
+      if (ids.isEmpty()) {
+        return 0;
+      }
+      PreparedBatch batch = h.prepareBatch("DELETE FROM audit_events WHERE id = :id");
+      ids.forEach(id -> batch.bind("id", id).add());
+      return java.util.Arrays.stream(batch.execute()).sum();
+    });
+  }
+
   /** Up to {@code limit} outbox rows due at {@code now}, oldest event first. */
   List<Pending> due(Instant now, int limit) {
     return jdbi.withHandle(h -> h.createQuery("SELECT event_id, payload, attempts FROM siem_outbox"

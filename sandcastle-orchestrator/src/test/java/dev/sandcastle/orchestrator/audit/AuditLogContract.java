@@ -38,6 +38,37 @@ abstract class AuditLogContract extends DatabaseContract {
   }
 
   @Test
+  void pruningDeletesOldEventsButNotThoseTheSiemHasNotReceived() {
+    try (AuditLog log = AuditLog.open(db)) {
+      for (int i = 0; i < 12_000; i++) {
+        log.record(event(i)); // T0 .. T0 + 11.999 s
+      }
+      log.flush();
+    }
+    // Two old events still wait in the outbox (as a SIEM outage leaves them).
+    db.jdbi().useHandle(h -> h.execute("INSERT INTO siem_outbox (event_id, payload, attempts, next_attempt_at, created_at)"
+        + " SELECT id, '{}', 3, created_at, created_at FROM audit_events WHERE request_id IN ('req-10', 'req-11')"));
+    try (AuditLog log = AuditLog.open(db)) {
+      long deleted = log.prune(T0.plusSeconds(6)); // more than one batch
+      log.flush();
+
+      assertThat(deleted).isEqualTo(6000 - 2);
+      assertThat(log.count(AuditQuery.all().action(AuditEvent.PROXY_REQUEST).between(Instant.EPOCH, T0.plusSeconds(6))))
+          .as("old events gone").isZero();
+      assertThat(log.query(AuditQuery.all().between(T0, T0.plusSeconds(6)).page(10, 0)))
+          .extracting(AuditEvent::requestId).as("the SIEM's pending ones kept").containsExactlyInAnyOrder("req-11", "req-10");
+      assertThat(log.count(AuditQuery.all().between(T0.plusSeconds(6), AuditQuery.NO_END).action(AuditEvent.TENANT_CREATED)))
+          .as("newer ones kept").isEqualTo(1500);
+      List<AuditEvent> pruned = log.query(AuditQuery.all().action(AuditEvent.AUDIT_PRUNED));
+      assertThat(pruned).singleElement().satisfies(e -> assertThat(((Number) e.detail().get("deleted")).longValue()).isEqualTo(5998));
+      // Pruning again (the note above, stamped now, is before this test's future cut-off) still keeps the SIEM's two.
+      log.prune(T0.plusSeconds(6));
+      assertThat(log.count(AuditQuery.all().between(T0, T0.plusSeconds(6)))).isEqualTo(2);
+      assertThat(outboxRows()).isEqualTo(2);
+    }
+  }
+
+  @Test
   void aThousandEventsCanBeFilteredAndPagedNewestFirst() {
     List<AuditEvent> recorded = new ArrayList<>();
     try (AuditLog log = AuditLog.open(db)) {
