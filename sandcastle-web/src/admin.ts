@@ -13,6 +13,12 @@ interface Status {
   active_websockets: number;
 }
 
+const STORAGE_HELP: Record<string, string> = {
+  enforced: "Each home is capped at its policy's storage.",
+  not_enforced: "Homes can grow until the disk is full: this backend cannot cap them (the server log says why).",
+  unknown: 'Up to the storage behind this backend (a storage class, an upstream server), or no home made yet.',
+};
+
 interface Tenant {
   id: string;
   user_id: string;
@@ -172,14 +178,15 @@ export class AdminView {
   private async loadStatus(): Promise<void> {
     try {
       const s = await api<Status>('/api/v1/status');
-      const figure = (label: string, value: string | number, kind = '') =>
-        h('div', { class: `figure ${kind}` }, h('span', { class: 'value' }, String(value)), h('span', { class: 'label muted small' }, label));
+      const figure = (label: string, value: string | number, kind = '', title = '') =>
+        h('div', { class: `figure ${kind}`, title }, h('span', { class: 'value' }, String(value)), h('span', { class: 'label muted small' }, label));
       this.statusBox.replaceChildren(
         figure('status', s.status, s.status === 'ok' ? 'ok' : 'bad'),
         figure('backend', s.backend),
         ...Object.entries(s.tenants).map(([state, count]) => figure(state, count, count && state === 'error' ? 'bad' : '')),
         figure('open sockets', s.active_websockets),
-        figure('storage limits', s.storage_limits.replace('_', ' '), s.storage_limits === 'not_enforced' ? 'bad' : ''));
+        figure('storage limits', s.storage_limits.replace('_', ' '), s.storage_limits === 'not_enforced' ? 'bad' : '',
+          STORAGE_HELP[s.storage_limits] ?? ''));
     } catch (err) {
       this.statusBox.replaceChildren(h('p', { class: 'error' }, `Status unavailable: ${(err as Error).message}`));
     }
