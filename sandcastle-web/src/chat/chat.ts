@@ -63,7 +63,7 @@ export class ChatView {
   private conversationId: string | null = null;
   private messages: Message[] = [];
   private readonly list = h('div', { class: 'messages', role: 'log', 'aria-live': 'polite' });
-  private readonly input = h('textarea', { rows: 1, placeholder: 'Ask anything. Enter sends, Shift+Enter makes a new line.', 'aria-label': 'Message' });
+  private readonly input = h('textarea', { rows: 1, placeholder: 'Ask anything', title: 'Enter sends, Shift+Enter makes a new line', 'aria-label': 'Message' });
   private readonly sendButton = h('button', { type: 'submit', class: 'send' }, 'Send');
   private readonly stopButton = h('button', { type: 'button', class: 'danger', hidden: true }, 'Stop');
   private readonly fileInput = h('input', { type: 'file', multiple: true, hidden: true });
