@@ -12,14 +12,21 @@ import java.util.List;
  * @param uploadCache a server-owned directory where multipart uploads are spooled
  * @param prefixes the path prefixes the workspace routes are served under: {@code ""} for the root,
  *     and for the orchestrator also {@code /terminals} and {@code /p/{policy_id}}
+ * @param proxies the reverse proxies whose {@code X-Forwarded-For} names the client
  */
-public record ApiSettings(Access access, long maxRequestBytes, long maxUploadBytes, Path uploadCache, List<String> prefixes) {
+public record ApiSettings(Access access, long maxRequestBytes, long maxUploadBytes, Path uploadCache, List<String> prefixes,
+    TrustedProxies proxies) {
   /** The tenant prefixes of the Terminals orchestrator, beside the root. */
   public static final List<String> TENANT_PREFIXES = List.of("", "/terminals", Router.POLICY_PREFIX);
 
   /** One workspace behind one API key, at the root. */
   public ApiSettings(String apiKey, long maxRequestBytes, long maxUploadBytes, Path uploadCache) {
-    this(new ApiKeyAuth(apiKey), maxRequestBytes, maxUploadBytes, uploadCache, List.of(""));
+    this(new ApiKeyAuth(apiKey), maxRequestBytes, maxUploadBytes, uploadCache, List.of(""), TrustedProxies.none());
+  }
+
+  /** These settings, with the client's address taken from these proxies' {@code X-Forwarded-For}. */
+  public ApiSettings withProxies(TrustedProxies trusted) {
+    return new ApiSettings(access, maxRequestBytes, maxUploadBytes, uploadCache, prefixes, trusted);
   }
 
   public ApiSettings {
@@ -27,6 +34,7 @@ public record ApiSettings(Access access, long maxRequestBytes, long maxUploadByt
       throw new IllegalArgumentException("request limits must be at least 1 KiB");
     }
     prefixes = List.copyOf(prefixes);
+    proxies = proxies == null ? TrustedProxies.none() : proxies;
     if (prefixes.isEmpty()) {
       throw new IllegalArgumentException("routes need at least one prefix (\"\" for the root)");
     }

@@ -75,6 +75,9 @@ public final class WorkspaceApi {
       config.jetty.multipartConfig.maxTotalRequestSize(settings.maxUploadBytes() + 65_536, SizeUnit.BYTES);
       config.jetty.multipartConfig.maxInMemoryFileSize(256 * 1024, SizeUnit.BYTES);
       config.jetty.multipartConfig.cacheDirectory(settings.uploadCache().toString());
+      if (settings.proxies().any()) {
+        config.jetty.modifyHttpConfiguration(http -> http.addCustomizer(settings.proxies().customizer()));
+      }
       config.jsonMapper(new JavalinJackson3(JsonMapper.builder()
           .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
           .build(), false));

@@ -1,5 +1,6 @@
 package dev.sandcastle.app;
 
+import dev.sandcastle.api.TrustedProxies;
 import dev.sandcastle.core.exec.ExecSettings;
 import dev.sandcastle.core.files.FileLimits;
 import dev.sandcastle.core.kernel.KernelSettings;
@@ -37,6 +38,7 @@ record Config(
     KernelSettings kernels,
     long maxRequestBytes,
     long maxUploadBytes,
+    TrustedProxies trustedProxies,
     TerminalSettings terminals,
     Orchestration orchestration,
     Interpreter interpreter) {
@@ -147,13 +149,19 @@ record Config(
     if (scrollback < TerminalSettings.MIN_SCROLLBACK || scrollback > TerminalSettings.MAX_SCROLLBACK) {
       throw new Invalid("--" + Setting.TERMINAL_SCROLLBACK.name + " must be between 4k and 64m");
     }
+    TrustedProxies proxies;
+    try {
+      proxies = TrustedProxies.parse(v.get(Setting.TRUSTED_PROXIES));
+    } catch (IllegalArgumentException e) {
+      throw new Invalid("--" + Setting.TRUSTED_PROXIES.name + ": " + e.getMessage());
+    }
     TerminalSettings terminals = new TerminalSettings(integer(v, Setting.MAX_TERMINALS, 1, 10_000),
         Duration.ofSeconds(integer(v, Setting.TERMINAL_GRACE, 1, 7 * 86_400)), (int) scrollback);
     return new Config(v.get(Setting.HOST), port, dataDir, home,
         Optional.of(v.get(Setting.API_KEY)).filter(s -> !s.isBlank()),
         Optional.of(v.get(Setting.API_KEY_FILE)).filter(s -> !s.isBlank()).map(Path::of),
         bool(v, Setting.GENERATE_API_KEY), new SandboxPolicy(mechanism, network, limits),
-        integer(v, Setting.UID, 1, Integer.MAX_VALUE), exec, files, kernels, maxRequest, maxUpload, terminals,
+        integer(v, Setting.UID, 1, Integer.MAX_VALUE), exec, files, kernels, maxRequest, maxUpload, proxies, terminals,
         orchestration(v, env), interpreter(v));
   }
 

@@ -151,7 +151,8 @@ final class Orchestrator implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create " + uploads, e);
     }
-    ApiSettings api = new ApiSettings(access, config.maxRequestBytes(), config.maxUploadBytes(), uploads, ApiSettings.TENANT_PREFIXES);
+    ApiSettings api = new ApiSettings(access, config.maxRequestBytes(), config.maxUploadBytes(), uploads, ApiSettings.TENANT_PREFIXES,
+        config.trustedProxies());
     Javalin app;
     WorkspaceApi workspaces = new WorkspaceApi(access, api, OpenApiDocument.load().with(AdminApi.openApi()));
     if (backend instanceof LocalBackend) {

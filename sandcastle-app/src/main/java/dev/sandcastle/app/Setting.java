@@ -12,6 +12,7 @@ enum Setting {
   CONFIG("config", "", "A properties file with any of these options (name=value); command line and environment override it.", "SANDCASTLE_CONFIG"),
   HOST("host", "127.0.0.1", "Address to listen on; 0.0.0.0 to accept connections from other machines or containers.", "SANDCASTLE_HOST"),
   PORT("port", "", "Port to listen on (default 8000 for terminal, 8080 for serve; 0 picks a free port).", "SANDCASTLE_PORT"),
+  TRUSTED_PROXIES("trusted-proxies", "", "Reverse proxies in front of Sandcastle (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For names the client, so that the sign-in throttle and the audit log see clients rather than the proxy; the list is read from the right, skipping these proxies.", "SANDCASTLE_TRUSTED_PROXIES"),
   DATA_DIR("data-dir", "./data", "Directory for workspaces, logs, keys and runtime files.", "SANDCASTLE_DATA_DIR"),
   WORKSPACE("workspace", "", "Home directory of the workspace (default: <data-dir>/workspaces/default/home).", "SANDCASTLE_WORKSPACE"),
   API_KEY("api-key", "", "Bearer key clients must send; for serve, the admin key (admin API, and service calls with X-User-Id). Prefer the _FILE variant or the environment: command lines are visible to other local users.", "SANDCASTLE_API_KEY", "OPEN_TERMINAL_API_KEY", "SANDCASTLE_ADMIN_KEY", "TERMINALS_API_KEY"),

@@ -88,6 +88,8 @@ class ConfigTest {
         .isInstanceOf(Config.Invalid.class).hasMessageContaining("65535");
     assertThatThrownBy(() -> Config.load(Map.of(Setting.MEMORY, "1m"), Map.of(), 8000))
         .isInstanceOf(Config.Invalid.class).hasMessageContaining("16 MiB");
+    assertThatThrownBy(() -> Config.load(Map.of(Setting.TRUSTED_PROXIES, "10.0.0.0/8, nginx"), Map.of(), 8000))
+        .isInstanceOf(Config.Invalid.class).hasMessageContaining("--trusted-proxies").hasMessageContaining("'nginx'");
     assertThatThrownBy(() -> Config.load(Map.of(Setting.AUDIT_RETENTION_DAYS, "-1"), Map.of(), 8000))
         .isInstanceOf(Config.Invalid.class).hasMessageContaining("--audit-retention-days");
     assertThat(Config.load(Map.of(Setting.AUDIT_RETENTION_DAYS, "90"), Map.of(), 8000).orchestration().auditRetention())
