@@ -15,7 +15,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -56,9 +55,8 @@ final class TerminalRoutes {
   private final Workspaces workspaces;
   private final Access auth;
   private final Map<String, Connection> connections = new ConcurrentHashMap<>();
-  /** Sockets that have not authenticated yet; capped, so unauthenticated clients cannot pile up. */
-  private final java.util.Set<String> unauthenticated = ConcurrentHashMap.newKeySet();
-  private static final int MAX_UNAUTHENTICATED = 256;
+  /** Sockets that have not authenticated yet (bounded). */
+  private final WaitingSockets unauthenticated = new WaitingSockets(java.time.Duration.ofSeconds(AUTH_TIMEOUT_SECONDS));
 
   TerminalRoutes(Workspaces workspaces, Access auth) {
     this.workspaces = workspaces;
@@ -90,15 +88,11 @@ final class TerminalRoutes {
     ctx.session.setMaxBinaryMessageSize(MAX_MESSAGE);
     ctx.session.setIdleTimeout(IDLE_TIMEOUT);
     ctx.enableAutomaticPings(PING_SECONDS, TimeUnit.SECONDS);
-    if (unauthenticated.size() >= MAX_UNAUTHENTICATED) {
-      ctx.closeSession(1013, "too many connections waiting to authenticate; try again later");
-      return;
-    }
-    unauthenticated.add(ctx.sessionId());
     Connection connection = new Connection(ctx.session, ctx.pathParam("id"));
-    connections.put(ctx.sessionId(), connection);
-    CompletableFuture.delayedExecutor(AUTH_TIMEOUT_SECONDS, TimeUnit.SECONDS)
-        .execute(() -> connection.refuse(CLOSE_AUTH, "authentication timed out: send {\"type\":\"auth\",\"token\":\"<API key>\"} first"));
+    if (unauthenticated.admit(ctx, () -> connection.refuse(CLOSE_AUTH,
+        "authentication timed out: send {\"type\":\"auth\",\"token\":\"<API key>\"} first"))) {
+      connections.put(ctx.sessionId(), connection);
+    }
   }
 
   private void text(WsMessageContext ctx) {
@@ -109,7 +103,7 @@ final class TerminalRoutes {
     String message = ctx.message();
     JsonNode control = control(message);
     if (!connection.attached()) {
-      unauthenticated.remove(ctx.sessionId());
+      unauthenticated.release(ctx.sessionId());
       String token = Access.authMessageToken(message).orElse(null);
       if (token == null) {
         connection.refuse(CLOSE_AUTH, "authenticate first: send {\"type\":\"auth\",\"token\":\"<API key>\"}");
@@ -160,7 +154,7 @@ final class TerminalRoutes {
   }
 
   private void closed(WsContext ctx) {
-    unauthenticated.remove(ctx.sessionId());
+    unauthenticated.release(ctx.sessionId());
     Connection connection = connections.remove(ctx.sessionId());
     if (connection != null) {
       connection.detach();

@@ -31,8 +31,7 @@ public final class ChatRoutes {
   private final dev.sandcastle.interpreter.engine.PyodideBroker broker;
   private final Map<String, dev.sandcastle.interpreter.engine.PyodideBroker.Registration> pages = new java.util.concurrent.ConcurrentHashMap<>();
   /** Page sockets that have not authenticated yet; capped, and closed after 10 s. */
-  private final java.util.Set<String> waiting = java.util.concurrent.ConcurrentHashMap.newKeySet();
-  private static final int MAX_WAITING = 256;
+  private final dev.sandcastle.api.WaitingSockets waiting = new dev.sandcastle.api.WaitingSockets(java.time.Duration.ofSeconds(10));
   private static final int MAX_PAGE_MESSAGE = 32 << 20;
 
   public ChatRoutes(ChatService chat, ChatTenants tenants, OutputLinks links, dev.sandcastle.interpreter.engine.PyodideBroker broker) {
@@ -64,16 +63,8 @@ public final class ChatRoutes {
         ctx.session.setIdleTimeout(java.time.Duration.ofMinutes(10));
         ctx.session.setMaxTextMessageSize(MAX_PAGE_MESSAGE); // results carry images
         ctx.enableAutomaticPings(30, java.util.concurrent.TimeUnit.SECONDS);
-        if (waiting.size() >= MAX_WAITING) {
-          ctx.closeSession(1013, "too many pages waiting to authenticate; try again later");
-          return;
-        }
-        waiting.add(ctx.sessionId());
-        java.util.concurrent.CompletableFuture.delayedExecutor(10, java.util.concurrent.TimeUnit.SECONDS).execute(() -> {
-          if (waiting.remove(ctx.sessionId())) {
-            ctx.closeSession(dev.sandcastle.api.SocketRefused.AUTH, "authentication timed out: send {\"type\":\"auth\",\"token\":\"<token>\"} first");
-          }
-        });
+        waiting.admit(ctx, () -> ctx.closeSession(dev.sandcastle.api.SocketRefused.AUTH,
+            "authentication timed out: send {\"type\":\"auth\",\"token\":\"<token>\"} first"));
       });
       ws.onMessage(ctx -> {
         var page = pages.get(ctx.sessionId());
@@ -81,7 +72,7 @@ public final class ChatRoutes {
           page.received(ctx.message());
           return;
         }
-        if (!waiting.remove(ctx.sessionId())) {
+        if (!waiting.release(ctx.sessionId())) {
           return; // timed out or refused meanwhile
         }
         dev.sandcastle.api.Handshake handshake = ctx.attribute(dev.sandcastle.api.Handshake.ATTRIBUTE);
@@ -103,7 +94,7 @@ public final class ChatRoutes {
   }
 
   private void pageClosed(io.javalin.websocket.WsContext ctx) {
-    waiting.remove(ctx.sessionId());
+    waiting.release(ctx.sessionId());
     var page = pages.remove(ctx.sessionId());
     if (page != null) {
       page.close();

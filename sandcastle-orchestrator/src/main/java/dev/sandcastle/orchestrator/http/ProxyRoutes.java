@@ -3,6 +3,7 @@ package dev.sandcastle.orchestrator.http;
 import dev.sandcastle.api.Access;
 import dev.sandcastle.api.Handshake;
 import dev.sandcastle.api.SocketRefused;
+import dev.sandcastle.api.WaitingSockets;
 import dev.sandcastle.core.errors.NotFound;
 import dev.sandcastle.core.errors.Unavailable;
 import dev.sandcastle.orchestrator.tenant.TenantKey;
@@ -22,8 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -36,13 +35,12 @@ public final class ProxyRoutes implements AutoCloseable {
   private static final List<String> PREFIXES = List.of("", "/terminals", "/p/{policy_id}");
   private static final Set<HandlerType> METHODS = Set.of(HandlerType.GET, HandlerType.POST, HandlerType.PUT, HandlerType.DELETE,
       HandlerType.PATCH, HandlerType.HEAD);
-  private static final int MAX_UNAUTHENTICATED = 256;
   private static final long AUTH_TIMEOUT_SECONDS = 10;
 
   private final TenantAccess access;
   private final ReverseProxy proxy = new ReverseProxy();
   private final WebSocketBridge bridge = new WebSocketBridge();
-  private final Set<String> waiting = ConcurrentHashMap.newKeySet();
+  private final WaitingSockets waiting = new WaitingSockets(Duration.ofSeconds(AUTH_TIMEOUT_SECONDS));
 
   public ProxyRoutes(TenantAccess access, MeterRegistry metrics) {
     this.access = access;
@@ -87,16 +85,8 @@ public final class ProxyRoutes implements AutoCloseable {
     ws.onConnect(ctx -> {
       ctx.session.setIdleTimeout(Duration.ofMinutes(2));
       ctx.enableAutomaticPings(30, TimeUnit.SECONDS);
-      if (waiting.size() >= MAX_UNAUTHENTICATED) {
-        ctx.closeSession(1013, "too many connections waiting to authenticate; try again later");
-        return;
-      }
-      waiting.add(ctx.sessionId());
-      CompletableFuture.delayedExecutor(AUTH_TIMEOUT_SECONDS, TimeUnit.SECONDS).execute(() -> {
-        if (waiting.remove(ctx.sessionId())) {
-          ctx.closeSession(SocketRefused.AUTH, "authentication timed out: send {\"type\":\"auth\",\"token\":\"<key>\"} first");
-        }
-      });
+      waiting.admit(ctx, () ->
+          ctx.closeSession(SocketRefused.AUTH, "authentication timed out: send {\"type\":\"auth\",\"token\":\"<key>\"} first"));
     });
     ws.onMessage(ctx -> {
       Optional<WebSocketBridge.Link> link = bridge.find(ctx);
@@ -104,7 +94,7 @@ public final class ProxyRoutes implements AutoCloseable {
         link.get().onClientText(ctx.message());
         return;
       }
-      if (!waiting.remove(ctx.sessionId())) {
+      if (!waiting.release(ctx.sessionId())) {
         return; // refused or timed out meanwhile
       }
       String token = Access.authMessageToken(ctx.message()).orElse(null);
@@ -118,7 +108,7 @@ public final class ProxyRoutes implements AutoCloseable {
       Optional<WebSocketBridge.Link> link = bridge.find(ctx);
       if (link.isPresent()) {
         link.get().onClientBinary(ctx.data());
-      } else if (waiting.remove(ctx.sessionId())) {
+      } else if (waiting.release(ctx.sessionId())) {
         ctx.closeSession(SocketRefused.AUTH, "authenticate first: send {\"type\":\"auth\",\"token\":\"<key>\"}");
       }
     });
@@ -162,7 +152,7 @@ public final class ProxyRoutes implements AutoCloseable {
   }
 
   private void closed(WsContext ctx, int code, String reason) {
-    waiting.remove(ctx.sessionId());
+    waiting.release(ctx.sessionId());
     Optional<WebSocketBridge.Link> link = bridge.find(ctx);
     link.ifPresent(l -> l.onClientClose(code, reason));
     Handshake handshake = ctx.attribute(Handshake.ATTRIBUTE);
