@@ -126,8 +126,9 @@ final class Orchestrator implements AutoCloseable {
 
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     resources.push(http::close);
-    AccountService accounts = new AccountService(database, config.dataDir().resolve("session.key"), o.allowSignup(),
+    AccountService accounts = new AccountService(database, audit, config.dataDir().resolve("session.key"), o.allowSignup(),
         AccountService.DEFAULT_SESSION_TTL);
+    resources.push(accounts);
     AuthSettings authSettings;
     try {
       authSettings = new AuthSettings(adminKey, o.webuiSecret(), o.jwksUrl(), o.jwtAlgorithms(), AuthSettings.DEFAULT_CLOCK_SKEW,
@@ -135,7 +136,7 @@ final class Orchestrator implements AutoCloseable {
     } catch (IllegalArgumentException e) {
       throw new Config.Invalid(e.getMessage());
     }
-    TenantAccess access = new TenantAccess(new Authenticator(authSettings, http), new FailureThrottle(), audit, tenants, policies,
+    TenantAccess access = new TenantAccess(new Authenticator(authSettings, http, accounts.revocations()), new FailureThrottle(), audit, tenants, policies,
         (method, path) -> ((method.equals("GET") || method.equals("HEAD")) && ChatRoutes.isSignedPath(path))
             || AccountRoutes.isCredentialFree(method, path) || WebRoutes.isPublic(method, path));
     WebRoutes web = new WebRoutes();

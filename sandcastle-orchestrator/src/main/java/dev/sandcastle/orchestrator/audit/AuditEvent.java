@@ -44,11 +44,13 @@ public record AuditEvent(
   public static final String WS_DISCONNECT = "ws_disconnect";
   /** A change made through the admin API (ours); the detail says which. */
   public static final String ADMIN_ACTION = "admin_action";
+  /** A local account's session signed out, one token or everywhere (ours); the detail says which. */
+  public static final String SIGN_OUT = "sign_out";
 
   /** Every valid action. */
   public static final Set<String> ACTIONS = Set.of(PROXY_REQUEST, TENANT_CREATED, TENANT_STARTED, TENANT_STOPPED,
       TENANT_DELETED, TENANT_REPROVISIONED, TENANT_RESET, IDLE_CLEANUP, AUTH_FAILED, WS_CONNECT, WS_DISCONNECT,
-      ADMIN_ACTION);
+      ADMIN_ACTION, SIGN_OUT);
 
   public static final String INFO = "info";
   public static final String WARNING = "warning";

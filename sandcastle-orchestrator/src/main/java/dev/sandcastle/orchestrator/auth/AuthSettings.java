@@ -47,6 +47,8 @@ public record AuthSettings(
 
   /** Tolerance for clocks that disagree, unless configured otherwise. */
   public static final Duration DEFAULT_CLOCK_SKEW = Duration.ofSeconds(30);
+  /** The largest tolerance allowed: how long past its expiry a token may still be accepted. */
+  public static final Duration MAX_CLOCK_SKEW = Duration.ofMinutes(5);
   /** How long Open WebUI's answer about a token is trusted, unless configured otherwise (as upstream). */
   public static final Duration DEFAULT_CALLBACK_TTL = Duration.ofSeconds(60);
 
@@ -82,7 +84,7 @@ public record AuthSettings(
       names.add(upper);
     }
     algorithms = Set.copyOf(names);
-    if (clockSkew == null || clockSkew.isNegative() || clockSkew.compareTo(Duration.ofMinutes(5)) > 0) {
+    if (clockSkew == null || clockSkew.isNegative() || clockSkew.compareTo(MAX_CLOCK_SKEW) > 0) {
       throw new IllegalArgumentException("the clock skew must be between 0 and 5 minutes");
     }
     if (callbackTtl == null || callbackTtl.isNegative() || callbackTtl.compareTo(Duration.ofHours(1)) > 0) {
