@@ -21,9 +21,10 @@ import java.util.Optional;
  *       about other issuers' tokens);
  *   <li>anything else is a user token: verified here when {@link AuthSettings#webuiSecret()} or
  *       {@link AuthSettings#jwksUrl()} is set (allowed algorithm fitting the key, valid signature,
- *       {@code exp} required, {@code nbf} respected; user from {@code id}, else {@code sub}; admin
- *       when {@code role} is {@code admin}), otherwise by asking Open WebUI when
- *       {@link AuthSettings#webuiUrl()} is set, otherwise refused. The result is a
+ *       {@code exp} required, {@code nbf} respected, {@code iss} and {@code aud} among
+ *       {@link AuthSettings#issuers()} and {@link AuthSettings#audiences()} when those are set; user
+ *       from {@code id}, else {@code sub}; admin when {@code role} is {@code admin}), otherwise
+ *       by asking Open WebUI when {@link AuthSettings#webuiUrl()} is set, otherwise refused. The result is a
  *       {@link Principal.User}; when {@code X-User-Id} is sent it must name the same user
  *       ({@link Forbidden} otherwise).
  * </ul>
