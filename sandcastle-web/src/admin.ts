@@ -77,8 +77,8 @@ interface Page<T> {
 type Tab = 'tenants' | 'policies' | 'audit' | 'users';
 
 const TABS: Record<Tab, string> = { tenants: 'Tenants', policies: 'Policies', audit: 'Audit log', users: 'Users' };
-const AUDIT_ACTIONS = ['admin_action', 'audit_pruned', 'auth_failed', 'idle_cleanup', 'proxy_request', 'tenant_created', 'tenant_deleted',
-  'tenant_reprovisioned', 'tenant_reset', 'tenant_started', 'tenant_stopped', 'ws_connect', 'ws_disconnect'];
+const AUDIT_ACTIONS = ['admin_action', 'audit_pruned', 'auth_failed', 'idle_cleanup', 'proxy_request', 'sign_out', 'tenant_created',
+  'tenant_deleted', 'tenant_reprovisioned', 'tenant_reset', 'tenant_started', 'tenant_stopped', 'ws_connect', 'ws_disconnect'];
 const MIB = 1024 * 1024;
 /** How often the status and the tenants refresh while the dashboard is shown. */
 const REFRESH_MS = 10_000;

@@ -25,6 +25,22 @@ export function setToken(value: string | null): void {
   else localStorage.removeItem(TOKEN_KEY);
 }
 
+/**
+ * Signs this session out: forgets the token here first (so nothing else sends it), then asks the
+ * server to refuse it from now on. A failure to reach the server is ignored: the token is gone
+ * from this browser either way (and expires on its own).
+ */
+export async function signOut(): Promise<void> {
+  const t = token();
+  setToken(null);
+  if (!t) return;
+  try {
+    await fetch('/api/auth/signout', { method: 'POST', headers: { Authorization: `Bearer ${t}` } });
+  } catch {
+    // offline or unreachable: forgetting the token locally is all that can be done
+  }
+}
+
 export function authHeaders(): Record<string, string> {
   const t = token();
   return t ? { Authorization: `Bearer ${t}` } : {};

@@ -1,6 +1,6 @@
 // The app: signs the user in, then lays out the conversation list, the chat and the side panels.
 import './style.css';
-import { api, ApiError, claims, setToken, token, userId, type Account } from './api';
+import { api, ApiError, claims, setToken, signOut as endSession, token, userId, type Account } from './api';
 import { signIn } from './auth';
 import { ChatView } from './chat/chat';
 import { Sidebar } from './chat/sidebar';
@@ -87,8 +87,9 @@ function layout(account: Account): void {
     if (e.key === 'Escape') document.body.classList.remove('sidebar-open');
   });
   const signOut = h('button', { class: 'secondary', title: `Signed in as ${account.name} (${account.email})` }, 'Sign out');
-  signOut.addEventListener('click', () => {
-    setToken(null);
+  signOut.addEventListener('click', async () => {
+    signOut.disabled = true;
+    await endSession();
     location.hash = '';
     location.reload();
   });

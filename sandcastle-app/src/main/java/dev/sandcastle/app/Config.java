@@ -56,7 +56,8 @@ record Config(
   record Orchestration(
       String backend, boolean multiUser, Path multiUserHomes, Optional<java.net.URI> staticUrl, String staticKey, Docker docker, String databaseUrl,
       String databaseUser, String databasePassword, Optional<String> webuiSecret, Optional<java.net.URI> jwksUrl,
-      java.util.Set<String> jwtAlgorithms, Optional<java.net.URI> openWebuiUrl, boolean allowSignup, Duration idleTimeout, int maxTenantsPerUser, int warmPool, Duration sweepInterval,
+      java.util.Set<String> jwtAlgorithms, java.util.Set<String> jwtIssuers, java.util.Set<String> jwtAudiences,
+      Optional<java.net.URI> openWebuiUrl, boolean allowSignup, Duration idleTimeout, int maxTenantsPerUser, int warmPool, Duration sweepInterval,
       long storageBytes, int tenantUidBase, java.util.Set<String> allowedImages, Optional<java.net.URI> siemUrl, String siemSecret,
       Duration auditRetention, Optional<String> masterKey, Optional<String> previousMasterKeys, Cluster cluster) {
     @Override
@@ -217,6 +218,11 @@ record Config(
     if (algorithms.contains("NONE")) {
       throw new Invalid("--jwt-algorithms must not contain 'none'");
     }
+    java.util.Set<String> issuers = list(v, Setting.JWT_ISSUER);
+    java.util.Set<String> audiences = list(v, Setting.JWT_AUDIENCE);
+    if ((!issuers.isEmpty() || !audiences.isEmpty()) && v.get(Setting.WEBUI_SECRET_KEY).isBlank() && v.get(Setting.JWKS_URL).isBlank()) {
+      throw new Invalid("--jwt-issuer and --jwt-audience apply to user tokens verified here: they need --webui-secret-key or --jwks-url");
+    }
     java.util.Set<String> images = new java.util.LinkedHashSet<>();
     for (String image : v.get(Setting.ALLOWED_IMAGES).split(",")) {
       if (!image.isBlank()) {
@@ -235,7 +241,7 @@ record Config(
         new Docker(dockerHost, dockerRuntime, dockerNetwork), databaseUrl,
         v.get(Setting.DATABASE_USER), v.get(Setting.DATABASE_PASSWORD),
         Optional.of(v.get(Setting.WEBUI_SECRET_KEY)).filter(x -> !x.isBlank()), url(v, Setting.JWKS_URL),
-        java.util.Set.copyOf(algorithms), url(v, Setting.OPEN_WEBUI_URL), bool(v, Setting.ALLOW_SIGNUP),
+        java.util.Set.copyOf(algorithms), issuers, audiences, url(v, Setting.OPEN_WEBUI_URL), bool(v, Setting.ALLOW_SIGNUP),
         Duration.ofSeconds(integer(v, Setting.IDLE_TIMEOUT, 1, 30 * 86_400)), integer(v, Setting.MAX_TENANTS_PER_USER, 1, 100_000),
         integer(v, Setting.WARM_POOL, 0, 64),
         Duration.ofSeconds(integer(v, Setting.SWEEP_INTERVAL, 1, 3600)), storage,
@@ -281,6 +287,25 @@ record Config(
     return new Cluster(image, namespace, v.get(Setting.KUBERNETES_RUNTIME_CLASS).trim(), Map.copyOf(nodeSelector),
         java.util.List.copyOf(tolerations), template, v.get(Setting.KUBERNETES_STORAGE_CLASS).trim(),
         Duration.ofSeconds(integer(v, Setting.KUBERNETES_READY_TIMEOUT, 1, 3600)));
+  }
+
+  /** A comma-separated list of at most 64 values of at most 1024 characters each, trimmed, without empty ones. */
+  private static java.util.Set<String> list(Map<Setting, String> v, Setting s) {
+    java.util.Set<String> values = new java.util.LinkedHashSet<>();
+    for (String value : v.get(s).split(",")) {
+      String trimmed = value.trim();
+      if (trimmed.isEmpty()) {
+        continue;
+      }
+      if (trimmed.length() > 1024 || trimmed.chars().anyMatch(Character::isISOControl)) {
+        throw new Invalid("--" + s.name + " takes values of at most 1024 characters without control characters");
+      }
+      values.add(trimmed);
+    }
+    if (values.size() > 64) {
+      throw new Invalid("--" + s.name + " takes at most 64 values");
+    }
+    return java.util.Set.copyOf(values);
   }
 
   private static Optional<java.net.URI> url(Map<Setting, String> v, Setting s) {

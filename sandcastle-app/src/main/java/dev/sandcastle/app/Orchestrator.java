@@ -127,16 +127,22 @@ final class Orchestrator implements AutoCloseable {
 
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     resources.push(http::close);
-    AccountService accounts = new AccountService(database, config.dataDir().resolve("session.key"), o.allowSignup(),
+    AccountService accounts = new AccountService(database, audit, config.dataDir().resolve("session.key"), o.allowSignup(),
         AccountService.DEFAULT_SESSION_TTL);
+    resources.push(accounts);
     AuthSettings authSettings;
     try {
       authSettings = new AuthSettings(adminKey, o.webuiSecret(), o.jwksUrl(), o.jwtAlgorithms(), AuthSettings.DEFAULT_CLOCK_SKEW,
-          o.openWebuiUrl(), AuthSettings.DEFAULT_CALLBACK_TTL).withSessionKey(accounts.sessionKey());
+          o.openWebuiUrl(), AuthSettings.DEFAULT_CALLBACK_TTL).withSessionKey(accounts.sessionKey())
+          .withIssuers(o.jwtIssuers()).withAudiences(o.jwtAudiences());
     } catch (IllegalArgumentException e) {
       throw new Config.Invalid(e.getMessage());
     }
-    TenantAccess access = new TenantAccess(new Authenticator(authSettings, http), new FailureThrottle(), audit, tenants, policies,
+    if (authSettings.trustsAnyJwksToken()) {
+      log.warn("--jwks-url is set without --jwt-issuer or --jwt-audience: any token signed by those keys is accepted, for any user id"
+          + " it names; if the key set is an identity provider's, set the issuer and audience of tokens meant for this server");
+    }
+    TenantAccess access = new TenantAccess(new Authenticator(authSettings, http, accounts.revocations()), new FailureThrottle(), audit, tenants, policies,
         (method, path) -> ((method.equals("GET") || method.equals("HEAD")) && ChatRoutes.isSignedPath(path))
             || AccountRoutes.isCredentialFree(method, path) || WebRoutes.isPublic(method, path));
     WebRoutes web = new WebRoutes();

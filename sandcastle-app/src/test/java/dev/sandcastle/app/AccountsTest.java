@@ -115,6 +115,28 @@ class AccountsTest {
   }
 
   @Test
+  void aSignedOutTokenIsRefusedForTheWorkspaceAndTheOtherSessionGoesOn() {
+    anonymous.post("/api/auth/signup", Map.of("email", "erin@example.com", "name", "Erin", "password", "erins-password"));
+    Http laptop = bearer(anonymous.post("/api/auth/signin", Map.of("email", "erin@example.com", "password", "erins-password"))
+        .json().path("token").asString());
+    Http phone = bearer(anonymous.post("/api/auth/signin", Map.of("email", "erin@example.com", "password", "erins-password"))
+        .json().path("token").asString());
+    assertThat(output(laptop.run("echo before"))).isEqualTo("before\n");
+
+    assertThat(laptop.post("/api/auth/signout", Map.of()).status()).isEqualTo(204);
+
+    assertThat(laptop.post("/execute?wait=5", Map.of("command", "echo after")).status()).isEqualTo(401);
+    assertThat(laptop.get("/api/auth/me").status()).isEqualTo(401);
+    assertThat(output(phone.run("echo still here"))).isEqualTo("still here\n");
+    Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+        assertThat(admin.get("/api/v1/audit-logs?action=sign_out&limit=100").json().path("items").findValuesAsString("resource_id"))
+            .contains(phone.get("/api/auth/me").json().path("id").asString()));
+
+    assertThat(phone.post("/api/auth/signout?everywhere=true", Map.of()).status()).isEqualTo(204);
+    assertThat(phone.post("/execute?wait=5", Map.of("command", "echo gone")).status()).isEqualTo(401);
+  }
+
+  @Test
   void signUpsAreCheckedAndAnEmailHasOneAccount() {
     assertThat(anonymous.post("/api/auth/signup", Map.of("email", "dave@example.com", "name", "Dave", "password", "short")).status())
         .isEqualTo(400);

@@ -36,6 +36,18 @@ class ConfigTest {
   }
 
   @Test
+  void acceptedJwtIssuersAndAudiencesAreCommaSeparatedAndNeedATokenVerifiedHere() {
+    Config config = Config.load(Map.of(Setting.JWT_AUDIENCE, "sandcastle, terminals ,"),
+        Map.of("SANDCASTLE_JWKS_URL", "https://idp.example.com/jwks", "SANDCASTLE_JWT_ISSUER", "https://idp.example.com/realms/a"), 8080);
+    assertThat(config.orchestration().jwtIssuers()).containsExactly("https://idp.example.com/realms/a");
+    assertThat(config.orchestration().jwtAudiences()).containsExactlyInAnyOrder("sandcastle", "terminals");
+    assertThat(Config.load(Map.of(), Map.of(), 8080).orchestration().jwtIssuers()).isEmpty();
+
+    assertThatThrownBy(() -> Config.load(Map.of(Setting.JWT_ISSUER, "https://idp.example.com"), Map.of(), 8080))
+        .isInstanceOf(Config.Invalid.class).hasMessageContaining("--webui-secret-key or --jwks-url");
+  }
+
+  @Test
   void clusterBackendsReadTheirSettingsAndRefuseMalformedOnes() {
     Config config = Config.load(Map.of(Setting.BACKEND, "kubernetes"), Map.of("SANDCASTLE_KUBERNETES_NAMESPACE", "workspaces",
         "SANDCASTLE_KUBERNETES_NODE_SELECTOR", "pool=sandboxes, zone=a", "SANDCASTLE_KUBERNETES_TOLERATIONS", "sandbox=true:NoSchedule,gpu:NoExecute",

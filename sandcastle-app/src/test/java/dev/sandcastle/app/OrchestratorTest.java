@@ -91,7 +91,8 @@ class OrchestratorTest {
         {"get", "/api/v1/tenants/{id}"}, {"delete", "/api/v1/tenants/{id}"}, {"post", "/api/v1/tenants/{id}/start"},
         {"post", "/api/v1/tenants/{id}/stop"}, {"post", "/api/v1/tenants/{id}/reset"}, {"get", "/api/v1/policies"},
         {"post", "/api/v1/policies"}, {"get", "/api/v1/policies/{id}"}, {"put", "/api/v1/policies/{id}"},
-        {"delete", "/api/v1/policies/{id}"}, {"get", "/api/v1/audit-logs"}, {"get", "/metrics"}};
+        {"delete", "/api/v1/policies/{id}"}, {"get", "/api/v1/audit-logs"}, {"get", "/metrics"}, {"get", "/api/v1/accounts"},
+        {"post", "/api/v1/accounts/{id}/signout"}};
     for (String[] route : routes) {
       JsonNode operation = full.path("paths").path(route[1]).path(route[0]);
       assertThat(operation.path("tags").get(0).asString()).as(route[0] + " " + route[1]).isEqualTo("admin");

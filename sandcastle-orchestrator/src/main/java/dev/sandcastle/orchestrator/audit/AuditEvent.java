@@ -46,11 +46,13 @@ public record AuditEvent(
   public static final String ADMIN_ACTION = "admin_action";
   /** Events past the retention period deleted from the database (ours); the detail says how many. */
   public static final String AUDIT_PRUNED = "audit_pruned";
+  /** A local account's session signed out, one token or everywhere (ours); the detail says which. */
+  public static final String SIGN_OUT = "sign_out";
 
   /** Every valid action. */
   public static final Set<String> ACTIONS = Set.of(PROXY_REQUEST, TENANT_CREATED, TENANT_STARTED, TENANT_STOPPED,
       TENANT_DELETED, TENANT_REPROVISIONED, TENANT_RESET, IDLE_CLEANUP, AUTH_FAILED, WS_CONNECT, WS_DISCONNECT,
-      ADMIN_ACTION, AUDIT_PRUNED);
+      ADMIN_ACTION, AUDIT_PRUNED, SIGN_OUT);
 
   public static final String INFO = "info";
   public static final String WARNING = "warning";

@@ -27,6 +27,11 @@ import java.util.Set;
  * @param sessionKey the key of this server's own sign-in sessions (at least 32 bytes): HS256 tokens
  *     signed with it, issued by {@value #SESSION_ISSUER} and carrying {@code exp}, are accepted
  *     whatever the other settings say; copied on the way in and out
+ * @param issuers when not empty, a token verified here (with {@code webuiSecret} or the JWKS) must
+ *     name one of these as its {@code iss}, compared exactly; at most {@value #MAX_ACCEPTED} values
+ *     of 1-{@value #MAX_CLAIM_VALUE} printable characters; needs {@code webuiSecret} or {@code jwksUrl}
+ * @param audiences when not empty, such a token's {@code aud} (a string or an array) must contain
+ *     one of these; the same limits as {@code issuers}
  */
 public record AuthSettings(
     String adminKey,
@@ -36,7 +41,9 @@ public record AuthSettings(
     Duration clockSkew,
     Optional<URI> webuiUrl,
     Duration callbackTtl,
-    Optional<byte[]> sessionKey) {
+    Optional<byte[]> sessionKey,
+    Set<String> issuers,
+    Set<String> audiences) {
 
   /** Algorithms accepted unless configured otherwise. */
   public static final Set<String> DEFAULT_ALGORITHMS = Set.of("HS256", "RS256", "ES256");
@@ -47,6 +54,8 @@ public record AuthSettings(
 
   /** Tolerance for clocks that disagree, unless configured otherwise. */
   public static final Duration DEFAULT_CLOCK_SKEW = Duration.ofSeconds(30);
+  /** The largest tolerance allowed: how long past its expiry a token may still be accepted. */
+  public static final Duration MAX_CLOCK_SKEW = Duration.ofMinutes(5);
   /** How long Open WebUI's answer about a token is trusted, unless configured otherwise (as upstream). */
   public static final Duration DEFAULT_CALLBACK_TTL = Duration.ofSeconds(60);
 
@@ -54,6 +63,10 @@ public record AuthSettings(
   public static final String SESSION_ISSUER = "sandcastle";
   /** The shortest session key accepted: the output size of HS256. */
   public static final int MIN_SESSION_KEY_BYTES = 32;
+  /** The most issuers, and the most audiences, that may be configured. */
+  public static final int MAX_ACCEPTED = 64;
+  /** The longest issuer or audience that may be configured. */
+  public static final int MAX_CLAIM_VALUE = 1024;
 
   public AuthSettings {
     if (adminKey == null || adminKey.length() < 16) {
@@ -82,7 +95,7 @@ public record AuthSettings(
       names.add(upper);
     }
     algorithms = Set.copyOf(names);
-    if (clockSkew == null || clockSkew.isNegative() || clockSkew.compareTo(Duration.ofMinutes(5)) > 0) {
+    if (clockSkew == null || clockSkew.isNegative() || clockSkew.compareTo(MAX_CLOCK_SKEW) > 0) {
       throw new IllegalArgumentException("the clock skew must be between 0 and 5 minutes");
     }
     if (callbackTtl == null || callbackTtl.isNegative() || callbackTtl.compareTo(Duration.ofHours(1)) > 0) {
@@ -92,17 +105,43 @@ public record AuthSettings(
       throw new IllegalArgumentException("the session key, when set, must be at least " + MIN_SESSION_KEY_BYTES + " bytes");
     }
     sessionKey = sessionKey.map(byte[]::clone);
+    issuers = accepted(issuers, "issuer");
+    audiences = accepted(audiences, "audience");
+    if ((!issuers.isEmpty() || !audiences.isEmpty()) && webuiSecret.isEmpty() && jwksUrl.isEmpty()) {
+      throw new IllegalArgumentException("accepted JWT issuers and audiences apply to tokens verified here:"
+          + " they need the Open WebUI secret key or a JWKS URL");
+    }
   }
 
-  /** Without a session key of our own. */
+  /** Without a session key of our own, accepting any issuer and audience. */
   public AuthSettings(String adminKey, Optional<String> webuiSecret, Optional<URI> jwksUrl, Set<String> algorithms, Duration clockSkew,
       Optional<URI> webuiUrl, Duration callbackTtl) {
-    this(adminKey, webuiSecret, jwksUrl, algorithms, clockSkew, webuiUrl, callbackTtl, Optional.empty());
+    this(adminKey, webuiSecret, jwksUrl, algorithms, clockSkew, webuiUrl, callbackTtl, Optional.empty(), Set.of(), Set.of());
   }
 
   /** These settings, also accepting this server's own session tokens signed with {@code key}. */
   public AuthSettings withSessionKey(byte[] key) {
-    return new AuthSettings(adminKey, webuiSecret, jwksUrl, algorithms, clockSkew, webuiUrl, callbackTtl, Optional.of(key));
+    return new AuthSettings(adminKey, webuiSecret, jwksUrl, algorithms, clockSkew, webuiUrl, callbackTtl, Optional.of(key), issuers,
+        audiences);
+  }
+
+  /** These settings, accepting tokens verified here only from these issuers ({@code iss}); empty: from any. */
+  public AuthSettings withIssuers(Set<String> accepted) {
+    return new AuthSettings(adminKey, webuiSecret, jwksUrl, algorithms, clockSkew, webuiUrl, callbackTtl, sessionKey, accepted, audiences);
+  }
+
+  /** These settings, accepting tokens verified here only for one of these audiences ({@code aud}); empty: for any. */
+  public AuthSettings withAudiences(Set<String> accepted) {
+    return new AuthSettings(adminKey, webuiSecret, jwksUrl, algorithms, clockSkew, webuiUrl, callbackTtl, sessionKey, issuers, accepted);
+  }
+
+  /**
+   * Whether a JWKS is trusted without any check of who issued a token or for whom: any token its
+   * keys signed is accepted for whatever user it names. Worth a warning at start: a JWKS is often
+   * an identity provider's, whose keys sign tokens for many applications.
+   */
+  public boolean trustsAnyJwksToken() {
+    return jwksUrl.isPresent() && issuers.isEmpty() && audiences.isEmpty();
   }
 
   /** A copy of the session key, if one is set. */
@@ -127,7 +166,24 @@ public record AuthSettings(
     return "AuthSettings[adminKey=***, webuiSecret=" + webuiSecret.map(s -> "***").orElse("none")
         + ", jwksUrl=" + jwksUrl.map(URI::toString).orElse("none") + ", algorithms=" + algorithms.stream().sorted().toList()
         + ", clockSkew=" + clockSkew + ", webuiUrl=" + webuiUrl.map(URI::toString).orElse("none")
-        + ", callbackTtl=" + callbackTtl + ", sessionKey=" + sessionKey.map(k -> "***").orElse("none") + "]";
+        + ", callbackTtl=" + callbackTtl + ", sessionKey=" + sessionKey.map(k -> "***").orElse("none")
+        + ", issuers=" + issuers.stream().sorted().toList() + ", audiences=" + audiences.stream().sorted().toList() + "]";
+  }
+
+  private static Set<String> accepted(Set<String> values, String what) {
+    if (values == null) {
+      throw new IllegalArgumentException("the accepted " + what + "s must not be null");
+    }
+    if (values.size() > MAX_ACCEPTED) {
+      throw new IllegalArgumentException("at most " + MAX_ACCEPTED + " accepted " + what + "s may be configured");
+    }
+    for (String value : values) {
+      if (value == null || value.isBlank() || value.length() > MAX_CLAIM_VALUE || value.chars().anyMatch(Character::isISOControl)) {
+        throw new IllegalArgumentException("an accepted JWT " + what + " must be 1-" + MAX_CLAIM_VALUE
+            + " characters without control characters");
+      }
+    }
+    return Set.copyOf(values);
   }
 
   private static void checkUrl(Optional<URI> url, String what) {

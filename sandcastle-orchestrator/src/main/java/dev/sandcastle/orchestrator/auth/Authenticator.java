@@ -15,14 +15,16 @@ import java.util.Optional;
  *   <li>the admin key (compared in constant time): {@link Principal.Service} for the user in
  *       {@code X-User-Id} when it is sent, else {@link Principal.Admin};
  *   <li>a token of this server's own sessions (HS256, signed with {@link AuthSettings#sessionKey()},
- *       issuer {@value AuthSettings#SESSION_ISSUER}, {@code exp} required; user from {@code id},
- *       else {@code sub}; admin when {@code role} is {@code admin}): {@link Principal.User},
- *       whatever the JWT algorithms setting says (it is about other issuers' tokens);
+ *       issuer {@value AuthSettings#SESSION_ISSUER}, {@code exp} required, not signed out according
+ *       to the {@link Revocations}; user from {@code id}, else {@code sub}; admin when {@code role}
+ *       is {@code admin}): {@link Principal.User}, whatever the JWT algorithms setting says (it is
+ *       about other issuers' tokens);
  *   <li>anything else is a user token: verified here when {@link AuthSettings#webuiSecret()} or
  *       {@link AuthSettings#jwksUrl()} is set (allowed algorithm fitting the key, valid signature,
- *       {@code exp} required, {@code nbf} respected; user from {@code id}, else {@code sub}; admin
- *       when {@code role} is {@code admin}), otherwise by asking Open WebUI when
- *       {@link AuthSettings#webuiUrl()} is set, otherwise refused. The result is a
+ *       {@code exp} required, {@code nbf} respected, {@code iss} and {@code aud} among
+ *       {@link AuthSettings#issuers()} and {@link AuthSettings#audiences()} when those are set; user
+ *       from {@code id}, else {@code sub}; admin when {@code role} is {@code admin}), otherwise
+ *       by asking Open WebUI when {@link AuthSettings#webuiUrl()} is set, otherwise refused. The result is a
  *       {@link Principal.User}; when {@code X-User-Id} is sent it must name the same user
  *       ({@link Forbidden} otherwise).
  * </ul>
@@ -43,16 +45,29 @@ public final class Authenticator {
   private final Optional<OpenWebuiClient> callback;
   private final Optional<SessionVerifier> sessions;
 
+  /** Without revocations: every session token that verifies is accepted until it expires. */
   public Authenticator(AuthSettings settings, HttpClient http) {
-    this(settings, http, InstantSource.system());
+    this(settings, http, Revocations.NONE);
+  }
+
+  /**
+   * @param revocations which of this server's session tokens have been signed out (asked about
+   *     every session token that verifies)
+   */
+  public Authenticator(AuthSettings settings, HttpClient http, Revocations revocations) {
+    this(settings, http, InstantSource.system(), revocations);
   }
 
   Authenticator(AuthSettings settings, HttpClient http, InstantSource clock) {
+    this(settings, http, clock, Revocations.NONE);
+  }
+
+  Authenticator(AuthSettings settings, HttpClient http, InstantSource clock, Revocations revocations) {
     this.adminKeyDigest = Digest.sha256(settings.adminKey());
     this.local = settings.verifiesLocally() ? Optional.of(new JwtVerifier(settings, http, clock)) : Optional.empty();
     this.callback = settings.verifiesLocally() ? Optional.empty()
         : settings.webuiUrl().map(url -> new OpenWebuiClient(http, url, settings.callbackTtl(), OpenWebuiClient.MAX_ENTRIES, clock));
-    this.sessions = settings.sessionKey().map(key -> new SessionVerifier(key, settings.clockSkew(), clock));
+    this.sessions = settings.sessionKey().map(key -> new SessionVerifier(key, settings.clockSkew(), clock, revocations));
   }
 
   /**

@@ -33,7 +33,9 @@ import javax.crypto.spec.SecretKeySpec;
  * Verifies a JWT here, without asking anyone: the algorithm must be allowed and fit the key
  * (HMAC only with Open WebUI's secret, RSA and EC only with keys from the JWKS), the signature
  * must verify, {@code exp} must be present and not past, {@code nbf} not in the future (both with
- * the configured skew). Thread-safe.
+ * the configured skew), and when accepted issuers or audiences are configured, {@code iss} must be
+ * one of the issuers (exactly) and {@code aud} (a string or an array) must contain one of the
+ * audiences. Thread-safe.
  */
 final class JwtVerifier {
   private final AuthSettings settings;
@@ -78,7 +80,30 @@ final class JwtVerifier {
     if (!verified) {
       throw new Unauthorized("the token's signature does not verify");
     }
-    return user(claims(jwt, clock.instant(), settings.clockSkew()));
+    JWTClaimsSet claims = claims(jwt, clock.instant(), settings.clockSkew());
+    checkIssuerAndAudience(claims);
+    return user(claims);
+  }
+
+  private void checkIssuerAndAudience(JWTClaimsSet claims) {
+    if (!settings.issuers().isEmpty()) {
+      String issuer = claims.getIssuer();
+      if (issuer == null) {
+        throw new Unauthorized("the token names no issuer (iss); this server accepts tokens of configured issuers only");
+      }
+      if (!settings.issuers().contains(issuer)) {
+        throw new Unauthorized("the token's issuer (iss) is not accepted");
+      }
+    }
+    if (!settings.audiences().isEmpty()) {
+      List<String> audience = claims.getAudience(); // "aud" as a string or an array; empty when absent
+      if (audience.isEmpty()) {
+        throw new Unauthorized("the token names no audience (aud); this server accepts tokens meant for it only");
+      }
+      if (audience.stream().noneMatch(settings.audiences()::contains)) {
+        throw new Unauthorized("the token's audience (aud) is not accepted");
+      }
+    }
   }
 
   static SignedJWT parse(String token) {

@@ -6,31 +6,38 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import dev.sandcastle.core.errors.Unauthorized;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.InstantSource;
+import java.util.Date;
 import java.util.Optional;
 
 /**
  * Recognises this server's own session tokens: HS256 JWTs whose signature verifies with the
  * session key. Such a token must also name {@value AuthSettings#SESSION_ISSUER} as its issuer and
- * carry {@code exp} (not past, {@code nbf} not in the future, with the configured skew). Any other
- * token is not ours and left to the other verifiers. Thread-safe.
+ * carry {@code exp} (not past, {@code nbf} not in the future, with the configured skew), and must
+ * not have been signed out ({@link Revocations}: its {@code jti} revoked, or its {@code iat} before
+ * the account signed out everywhere). Any other token is not ours and left to the other verifiers.
+ * Thread-safe.
  */
 final class SessionVerifier {
   private final byte[] key;
   private final Duration skew;
   private final InstantSource clock;
+  private final Revocations revocations;
 
-  SessionVerifier(byte[] key, Duration skew, InstantSource clock) {
+  SessionVerifier(byte[] key, Duration skew, InstantSource clock, Revocations revocations) {
     this.key = key.clone();
     this.skew = skew;
     this.clock = clock;
+    this.revocations = revocations;
   }
 
   /**
    * The user of one of our tokens; empty when the token is not one of ours (not a JWT, another
    * algorithm, or a signature made with another key).
    *
-   * @throws Unauthorized when the token is ours but expired, not yet valid, from another issuer or naming no user
+   * @throws Unauthorized when the token is ours but expired, not yet valid, from another issuer,
+   *     naming no user, or signed out
    */
   Optional<Principal.User> verify(String token) {
     SignedJWT jwt;
@@ -49,6 +56,12 @@ final class SessionVerifier {
     if (!AuthSettings.SESSION_ISSUER.equals(claims.getIssuer())) {
       throw new Unauthorized("the token's issuer is not accepted");
     }
-    return Optional.of(JwtVerifier.user(claims));
+    Principal.User user = JwtVerifier.user(claims);
+    Optional<String> tokenId = Optional.ofNullable(claims.getJWTID()).filter(id -> !id.isEmpty());
+    Optional<Instant> issuedAt = Optional.ofNullable(claims.getIssueTime()).map(Date::toInstant);
+    if (revocations.revoked(user.user(), tokenId, issuedAt)) {
+      throw new Unauthorized("the session has been signed out: sign in again");
+    }
+    return Optional.of(user);
   }
 }

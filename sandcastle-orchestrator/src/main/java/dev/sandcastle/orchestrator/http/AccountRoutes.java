@@ -1,5 +1,6 @@
 package dev.sandcastle.orchestrator.http;
 
+import dev.sandcastle.core.errors.BadRequest;
 import dev.sandcastle.core.errors.NotFound;
 import dev.sandcastle.core.errors.Unauthorized;
 import dev.sandcastle.orchestrator.account.Account;
@@ -20,7 +21,12 @@ import java.util.Map;
  *   <li>{@code POST /api/auth/signin} {@code {email, password}}: 200, the same shape; no
  *       credentials needed; a failure is audited and throttled like every failed authentication;
  *   <li>{@code GET /api/auth/me} with a token: the caller's account (404 when the caller has none,
- *       e.g. an Open WebUI user).
+ *       e.g. an Open WebUI user);
+ *   <li>{@code POST /api/auth/signout} with a session token: 204, that token is refused from now
+ *       on; with {@code ?everywhere=true} every session of the account issued until now is
+ *       (400 for a token that is not one of our session tokens);
+ *   <li>admin: {@code GET /api/v1/accounts?limit&offset}, and {@code POST /api/v1/accounts/{id}/signout}
+ *       (204) signs that account out everywhere.
  * </ul>
  *
  * <p>Register these before any catch-all route (the proxy's), and let {@link #isCredentialFree}
@@ -31,6 +37,7 @@ public final class AccountRoutes {
   static final String SIGN_UP = "/api/auth/signup";
   static final String SIGN_IN = "/api/auth/signin";
   static final String ME = "/api/auth/me";
+  static final String SIGN_OUT = "/api/auth/signout";
 
   private final AccountService accounts;
   private final TenantAccess access;
@@ -57,11 +64,29 @@ public final class AccountRoutes {
       ctx.json(view(accounts.issue(account)));
     });
     r.get(ME, ctx -> ctx.json(account(me(ctx))));
+    r.post(SIGN_OUT, ctx -> {
+      boolean everywhere = switch (java.util.Optional.ofNullable(ctx.queryParam("everywhere")).orElse("false")) {
+        case "true" -> true;
+        case "false" -> false;
+        default -> throw new BadRequest("everywhere must be true or false");
+      };
+      String token = TenantAccess.token(ctx).orElseThrow(() -> new Unauthorized("sign in first: send a session token as a Bearer token"));
+      if (everywhere) {
+        accounts.signOutEverywhere(token, TenantAccess.caller(ctx));
+      } else {
+        accounts.signOut(token, TenantAccess.caller(ctx));
+      }
+      ctx.status(204);
+    });
     // Admin only: /api/v1/ paths need the admin key or an admin's token (TenantAccess, AdminApi's guard).
     r.get("/api/v1/accounts", ctx -> {
       int limit = Integer.parseInt(java.util.Optional.ofNullable(ctx.queryParam("limit")).filter(v -> v.matches("\\d{1,4}")).orElse("100"));
       int offset = Integer.parseInt(java.util.Optional.ofNullable(ctx.queryParam("offset")).filter(v -> v.matches("\\d{1,9}")).orElse("0"));
       ctx.json(Map.of("items", accounts.list(limit, offset).stream().map(AccountRoutes::account).toList(), "total", accounts.count()));
+    });
+    r.post("/api/v1/accounts/{id}/signout", ctx -> {
+      accounts.revokeSessions(ctx.pathParam("id"), TenantAccess.caller(ctx));
+      ctx.status(204);
     });
   }
 

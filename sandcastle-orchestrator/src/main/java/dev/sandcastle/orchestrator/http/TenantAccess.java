@@ -344,7 +344,7 @@ public final class TenantAccess implements Access, Workspaces {
   }
 
   /** The bearer token: Authorization (Bearer or Jupyter's "token" scheme), or ?token= on the Jupyter API. */
-  private static Optional<String> token(Context ctx) {
+  static Optional<String> token(Context ctx) {
     String header = ctx.header("Authorization");
     if (header != null) {
       return Access.bearer(header);

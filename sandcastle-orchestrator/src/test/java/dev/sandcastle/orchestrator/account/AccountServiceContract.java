@@ -8,6 +8,7 @@ import dev.sandcastle.core.errors.BadRequest;
 import dev.sandcastle.core.errors.Conflict;
 import dev.sandcastle.core.errors.Forbidden;
 import dev.sandcastle.core.errors.Unauthorized;
+import dev.sandcastle.orchestrator.audit.AuditLog;
 import dev.sandcastle.orchestrator.auth.AuthSettings;
 import dev.sandcastle.orchestrator.auth.Authenticator;
 import dev.sandcastle.orchestrator.auth.Principal;
@@ -25,6 +26,8 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,9 +37,29 @@ abstract class AccountServiceContract extends DatabaseContract {
 
   @TempDir
   Path dir;
+  AuditLog audit;
+  final List<AutoCloseable> opened = new ArrayList<>();
+
+  @BeforeEach
+  void openAudit() {
+    audit = AuditLog.open(db);
+  }
+
+  @AfterEach
+  void closeAll() throws Exception {
+    for (AutoCloseable c : opened.reversed()) {
+      c.close();
+    }
+    opened.clear();
+    audit.close();
+  }
 
   AccountService service(PasswordHasher hasher, boolean allowSignup) {
-    return new AccountService(new AccountRepository(db), hasher, KEY, allowSignup, AccountService.DEFAULT_SESSION_TTL, Clock.systemUTC());
+    AccountService service = new AccountService(new AccountRepository(db),
+        new RevocationList(new RevocationRepository(db), Clock.systemUTC()), audit, hasher, KEY, allowSignup,
+        AccountService.DEFAULT_SESSION_TTL, Clock.systemUTC());
+    opened.add(service);
+    return service;
   }
 
   AccountService fast() {
@@ -153,6 +176,9 @@ abstract class AccountServiceContract extends DatabaseContract {
     assertThat(jwt.getJWTClaimsSet().getClaim("id")).isEqualTo(ada.id());
     assertThat(jwt.getJWTClaimsSet().getClaim("email")).isEqualTo("ada@example.com");
     assertThat(jwt.getJWTClaimsSet().getClaim("role")).isEqualTo("admin");
+    // jti: 128 random bits, base64url; a new one for every session
+    assertThat(java.util.Base64.getUrlDecoder().decode(jwt.getJWTClaimsSet().getJWTID())).hasSize(16);
+    assertThat(SignedJWT.parse(accounts.issue(ada).token()).getJWTClaimsSet().getJWTID()).isNotEqualTo(jwt.getJWTClaimsSet().getJWTID());
     assertThat(Duration.between(jwt.getJWTClaimsSet().getIssueTime().toInstant(), session.expiresAt())).isEqualTo(Duration.ofDays(7));
     assertThat(session.expiresAt()).isEqualTo(jwt.getJWTClaimsSet().getExpirationTime().toInstant());
     assertThat(session.toString()).doesNotContain(session.token());
@@ -167,8 +193,10 @@ abstract class AccountServiceContract extends DatabaseContract {
   @Test
   void theSessionKeyIsMadeOnceOwnerOnlyAndKeptAcrossRestarts() throws Exception {
     Path file = dir.resolve("session.key");
-    AccountService one = new AccountService(db, file, true, AccountService.DEFAULT_SESSION_TTL);
-    AccountService two = new AccountService(db, file, true, AccountService.DEFAULT_SESSION_TTL);
+    AccountService one = new AccountService(db, audit, file, true, AccountService.DEFAULT_SESSION_TTL);
+    AccountService two = new AccountService(db, audit, file, true, AccountService.DEFAULT_SESSION_TTL);
+    opened.add(one);
+    opened.add(two);
 
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
     assertThat(one.sessionKey()).hasSize(32).isEqualTo(two.sessionKey());

@@ -132,6 +132,30 @@ class SessionTokenTest {
   }
 
   @Test
+  void aSignedOutSessionIsRefusedAndOnlyOurTokensAreAskedAbout() {
+    java.util.List<String> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Revocations revocations = (user, tokenId, issuedAt) -> {
+      asked.add(user + " " + tokenId.orElse("-") + " " + issuedAt.map(Instant::getEpochSecond).orElse(0L));
+      return tokenId.filter("revoked-jti"::equals).isPresent();
+    };
+    Authenticator auth = new Authenticator(new AuthSettings(ADMIN_KEY, Optional.of(WEBUI_SECRET), Optional.empty(),
+        AuthSettings.DEFAULT_ALGORITHMS, AuthSettings.DEFAULT_CLOCK_SKEW, Optional.empty(), AuthSettings.DEFAULT_CALLBACK_TTL)
+        .withSessionKey(KEY), http, clock, revocations);
+    String revoked = ours(KEY, "{\"id\":\"acc-1\",\"sub\":\"acc-1\",\"role\":\"admin\",\"iss\":\"sandcastle\",\"jti\":\"revoked-jti\","
+        + "\"iat\":" + NOW.getEpochSecond() + ",\"exp\":" + in(600) + "}");
+    String kept = ours(KEY, "{\"id\":\"acc-1\",\"sub\":\"acc-1\",\"iss\":\"sandcastle\",\"jti\":\"kept-jti\",\"exp\":" + in(600) + "}");
+
+    assertThatThrownBy(() -> auth.authenticate(Optional.of(revoked), Optional.empty()))
+        .isInstanceOf(Unauthorized.class).hasMessage("the session has been signed out: sign in again");
+    assertThatThrownBy(() -> auth.authenticateAdmin(Optional.of(revoked), Optional.empty())).isInstanceOf(Unauthorized.class);
+    assertThat(auth.authenticate(Optional.of(kept), Optional.empty()).userId()).contains("acc-1");
+    assertThat(auth.authenticate(Optional.of(Tokens.hs256(WEBUI_SECRET, "{\"id\":\"owui\",\"jti\":\"revoked-jti\",\"exp\":" + in(600) + "}")),
+        Optional.empty()).userId()).contains("owui");
+    assertThat(asked).containsExactly("acc-1 revoked-jti " + NOW.getEpochSecond(), "acc-1 revoked-jti " + NOW.getEpochSecond(),
+        "acc-1 kept-jti 0");
+  }
+
+  @Test
   void theSessionKeyIsValidatedCopiedAndNeverShown() {
     byte[] key = KEY.clone();
     AuthSettings settings = AuthSettings.defaults(ADMIN_KEY).withSessionKey(key);

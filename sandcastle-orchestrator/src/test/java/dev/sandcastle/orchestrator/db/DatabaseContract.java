@@ -28,7 +28,7 @@ public abstract class DatabaseContract {
   @BeforeEach
   protected void emptyTables() {
     db.jdbi().useTransaction(h -> {
-      for (String table : new String[] {"siem_outbox", "audit_events", "tenants", "policies", "accounts", "messages", "conversations"}) {
+      for (String table : new String[] {"siem_outbox", "audit_events", "tenants", "policies", "revoked_sessions", "accounts", "messages", "conversations"}) {
         h.execute("DELETE FROM " + table);
       }
     });
