@@ -24,6 +24,11 @@ public record ApiSettings(Access access, long maxRequestBytes, long maxUploadByt
     this(new ApiKeyAuth(apiKey), maxRequestBytes, maxUploadBytes, uploadCache, List.of(""), TrustedProxies.none());
   }
 
+  /** Settings trusting no proxy: the client is always the direct peer. */
+  public ApiSettings(Access access, long maxRequestBytes, long maxUploadBytes, Path uploadCache, List<String> prefixes) {
+    this(access, maxRequestBytes, maxUploadBytes, uploadCache, prefixes, TrustedProxies.none());
+  }
+
   /** These settings, with the client's address taken from these proxies' {@code X-Forwarded-For}. */
   public ApiSettings withProxies(TrustedProxies trusted) {
     return new ApiSettings(access, maxRequestBytes, maxUploadBytes, uploadCache, prefixes, trusted);

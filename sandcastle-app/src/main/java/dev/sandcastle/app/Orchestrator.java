@@ -157,8 +157,8 @@ final class Orchestrator implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create " + uploads, e);
     }
-    ApiSettings api = new ApiSettings(access, config.maxRequestBytes(), config.maxUploadBytes(), uploads, ApiSettings.TENANT_PREFIXES,
-        config.trustedProxies());
+    ApiSettings api = new ApiSettings(access, config.maxRequestBytes(), config.maxUploadBytes(), uploads, ApiSettings.TENANT_PREFIXES)
+        .withProxies(config.trustedProxies());
     Javalin app;
     WorkspaceApi workspaces = new WorkspaceApi(access, api, OpenApiDocument.load().with(AdminApi.openApi()));
     if (backend instanceof LocalBackend) {
