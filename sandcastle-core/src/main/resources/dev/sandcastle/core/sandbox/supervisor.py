@@ -74,8 +74,62 @@ def send_json(kind, cid, obj):
     send(kind, cid, json.dumps(obj, separators=(",", ":")).encode())
 
 
+# A child's exit reaches the select loop through a pidfd where the kernel has pidfd_open (Linux
+# 5.3+). Where it has not (gVisor, older kernels: found out once at start), SIGCHLD wakes the loop
+# through a pipe instead, and every child still running is polled with waitpid(WNOHANG).
+PIDFDS = True
+unreaped = {}  # pid -> Proc or PtyProc, children watched through SIGCHLD
+
+
+def pidfds_work():
+    try:
+        os.close(os.pidfd_open(os.getpid()))
+        return True
+    except (AttributeError, OSError):  # AttributeError: a Python before 3.9
+        return False
+
+
+def watch_exit(proc):
+    """Tells the select loop about the child's exit when it comes."""
+    if PIDFDS:
+        proc.pidfd = os.pidfd_open(proc.pid)
+        sel.register(proc.pidfd, selectors.EVENT_READ, ("exit", proc))
+    else:
+        unreaped[proc.pid] = proc
+
+
+def reap_pidfd(proc):
+    """The exit status of a child whose pidfd became readable."""
+    sel.unregister(proc.pidfd)
+    os.close(proc.pidfd)
+    return os.waitpid(proc.pid, 0)[1]
+
+
+def reap_signalled():
+    """After a SIGCHLD: the children that ended, reaped and reported."""
+    for pid, proc in list(unreaped.items()):
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:  # reaped elsewhere: nothing to report
+            del unreaped[pid]
+            continue
+        if done:
+            del unreaped[pid]
+            proc.on_exit(status)
+
+
+def watch_sigchld():
+    """Wakes the select loop on SIGCHLD: the signal writes a byte into a pipe the loop reads."""
+    r, w = os.pipe()
+    os.set_blocking(r, False)
+    os.set_blocking(w, False)
+    signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+    signal.signal(signal.SIGCHLD, lambda signum, frame: None)
+    sel.register(r, selectors.EVENT_READ, ("sigchld", r))
+
+
 class Proc:
-    """A child process: its pid, a pidfd for its exit, and the raw pipe fds."""
+    """A child process: its pid, how its exit is watched, and the raw pipe fds."""
 
     def __init__(self, cid, pid, stdin, stdout, stderr):
         self.cid = cid
@@ -86,14 +140,13 @@ class Proc:
         self.pending = bytearray()
         self.watching_stdin = False
         self.eof_requested = False
-        self.pidfd = os.pidfd_open(pid)
         self.pipes = {}
         for fd, kind in ((stdout, "o"), (stderr, "e")):
             os.set_blocking(fd, False)
             self.pipes[fd] = kind
             sel.register(fd, selectors.EVENT_READ, ("pipe", self, fd))
         os.set_blocking(stdin, False)
-        sel.register(self.pidfd, selectors.EVENT_READ, ("exit", self))
+        watch_exit(self)
 
     def pump(self, fd, drain=False):
         """Sends what the pipe holds (one chunk, or all with drain); closes it at end of file."""
@@ -116,10 +169,9 @@ class Proc:
             if not drain:
                 return
 
-    def on_exit(self):
-        sel.unregister(self.pidfd)
-        os.close(self.pidfd)
-        _, status = os.waitpid(self.pid, 0)
+    def on_exit(self, status=None):
+        if status is None:
+            status = reap_pidfd(self)
         # Output the process wrote before it ended comes before its exit event.
         for fd in list(self.pipes):
             self.pump(fd, drain=True)
@@ -308,8 +360,7 @@ class PtyProc:
         self.readable = True   # false once the terminal hung up (no process has it open)
         self.events = 0
         os.set_blocking(master, False)
-        self.pidfd = os.pidfd_open(pid)
-        sel.register(self.pidfd, selectors.EVENT_READ, ("exit", self))
+        watch_exit(self)
         self.update()
 
     def update(self):
@@ -407,10 +458,9 @@ class PtyProc:
             except (ProcessLookupError, PermissionError):
                 pass
 
-    def on_exit(self):
-        sel.unregister(self.pidfd)
-        os.close(self.pidfd)
-        _, status = os.waitpid(self.pid, 0)
+    def on_exit(self, status=None):
+        if status is None:
+            status = reap_pidfd(self)
         # What the program wrote before it ended comes before its exit event, within a bound:
         # a background job that keeps the terminal busy cannot hold the exit back.
         self.pump(PTY_DRAIN_LIMIT)
@@ -553,9 +603,13 @@ def protect():
 
 
 def main():
+    global PIDFDS
     protect()
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    PIDFDS = pidfds_work()
+    if not PIDFDS:
+        watch_sigchld()
     fd = inp.fileno()
     os.set_blocking(fd, False)
     reader = Reader(fd)
@@ -584,6 +638,13 @@ def main():
                 key.data[1].on_ready(events)
             elif tag == "exit":
                 key.data[1].on_exit()
+            elif tag == "sigchld":
+                try:
+                    while os.read(key.data[1], 512):
+                        pass
+                except BlockingIOError:
+                    pass
+                reap_signalled()
         out.flush()
 
 
