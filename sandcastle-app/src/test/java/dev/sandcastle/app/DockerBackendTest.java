@@ -53,6 +53,10 @@ class DockerBackendTest {
   }
 
   static Orchestrator start(Path dataDir, String warmPool, String network) {
+    return start(dataDir, warmPool, network, Map.of());
+  }
+
+  static Orchestrator start(Path dataDir, String warmPool, String network, Map<Setting, String> more) {
     Map<Setting, String> settings = new EnumMap<>(Setting.class);
     settings.put(Setting.NETWORK, network);
     settings.put(Setting.WARM_POOL, warmPool);
@@ -66,6 +70,7 @@ class DockerBackendTest {
     settings.put(Setting.CPUS, "1");
     settings.put(Setting.STORAGE, "64m");
     settings.put(Setting.SWEEP_INTERVAL, "1");
+    settings.putAll(more);
     return Orchestrator.start(Config.load(settings, Map.of(), 8080), new PrintWriter(new StringWriter()), false);
   }
 
@@ -263,6 +268,43 @@ class DockerBackendTest {
     volumesLeft.lines().forEach(v -> docker("volume", "rm", "-f", v));
     assertThat(containersLeft).as("containers left, spares included").isBlank();
     assertThat(volumesLeft).as("volumes left").isBlank();
+  }
+
+  /**
+   * With gVisor as the runtime (bin/docker-up registers runsc with the engine), a workspace runs
+   * on gVisor's kernel: commands, Python and a terminal work as anywhere else, and the tenant
+   * leaves nothing behind.
+   */
+  @Test
+  @Order(9)
+  void aWorkspaceRunsUnderGvisorWhenTheRuntimeIsRunsc() throws Exception {
+    assertThat(docker("info", "--format", "{{range $name, $_ := .Runtimes}}{{$name}} {{end}}"))
+        .as("the engine knows runsc (bin/docker-up registers it)").contains("runsc");
+    Path gvisor = Files.createTempDirectory("sandcastle-docker-gvisor");
+    String oid = dev.sandcastle.orchestrator.backend.docker.DockerBackend.idOf(gvisor.toAbsolutePath().normalize().toString());
+    try (Orchestrator sandboxed = start(gvisor, "0", "none", Map.of(Setting.DOCKER_RUNTIME, "runsc"))) {
+      String base = "http://127.0.0.1:" + sandboxed.port();
+      Http erin = new Http(base, Map.of("Authorization", "Bearer " + ADMIN_KEY, "X-User-Id", "erin"));
+      assertThat(output(erin.run("dmesg | head -1"))).contains("Starting gVisor");
+      assertThat(output(erin.run("python3 -c 'import numpy; print(numpy.arange(4).sum())'"))).isEqualTo("6\n");
+      JsonNode failed = erin.run("exit 3");
+      assertThat(failed.path("exit_code").asInt()).as("exit codes arrive (children reaped without pidfds)").isEqualTo(3);
+      Http admin = new Http(base, Map.of("Authorization", "Bearer " + ADMIN_KEY));
+      String container = admin.get("/api/v1/tenants").json().path(0).path("instance_id").asString();
+      assertThat(docker("inspect", "--format", "{{.HostConfig.Runtime}}", container).trim()).isEqualTo("runsc");
+
+      String id = erin.post("/api/terminals", Map.of()).json().path("id").asString();
+      Socket socket = new Socket("ws://127.0.0.1:" + sandboxed.port() + "/api/terminals/" + id + "?user_id=erin");
+      socket.text("{\"type\":\"auth\",\"token\":\"" + ADMIN_KEY + "\"}");
+      socket.bytes("echo $((6*7)) under $(uname -s)\n");
+      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> socket.received().contains("42 under Linux"));
+      socket.bytes("exit\n");
+      assertThat(socket.closeCode()).isEqualTo(1000);
+
+      assertThat(admin.delete("/api/v1/tenants/" + admin.get("/api/v1/tenants").json().path(0).path("id").asString()).status()).isEqualTo(204);
+    }
+    assertThat(docker("ps", "-aq", "--filter", "label=sandcastle.orchestrator=" + oid)).as("containers left").isBlank();
+    assertThat(docker("volume", "ls", "-q", "--filter", "label=sandcastle.orchestrator=" + oid)).as("volumes left").isBlank();
   }
 
   static JsonNode tenant(String userId) {
