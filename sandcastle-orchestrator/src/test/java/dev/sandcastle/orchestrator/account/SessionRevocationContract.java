@@ -11,6 +11,7 @@ import com.nimbusds.jwt.SignedJWT;
 import dev.sandcastle.core.errors.BadRequest;
 import dev.sandcastle.core.errors.NotFound;
 import dev.sandcastle.core.errors.Unauthorized;
+import dev.sandcastle.orchestrator.TestClock;
 import dev.sandcastle.orchestrator.audit.AuditEvent;
 import dev.sandcastle.orchestrator.audit.AuditLog;
 import dev.sandcastle.orchestrator.audit.AuditQuery;
@@ -20,11 +21,8 @@ import dev.sandcastle.orchestrator.auth.Principal;
 import dev.sandcastle.orchestrator.db.DatabaseContract;
 import dev.sandcastle.orchestrator.tenant.Caller;
 import java.net.http.HttpClient;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Date;
@@ -40,27 +38,8 @@ abstract class SessionRevocationContract extends DatabaseContract {
   static final byte[] KEY = "0123456789abcdef0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
   static final Caller CALLER = new Caller("", "req-1", "203.0.113.7", "test");
 
-  /** A clock the test turns; it starts in the middle of the real second, so the authenticator's (real) clock accepts the tokens. */
-  static final class TurnableClock extends Clock {
-    volatile Instant now;
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-  }
-
-  final TurnableClock clock = new TurnableClock();
+  /** Set in the middle of the real second at the start, so the authenticator's (real) clock accepts the tokens. */
+  final TestClock clock = new TestClock(Instant.EPOCH);
   final List<AutoCloseable> opened = new ArrayList<>();
   HttpClient http;
   AuditLog audit;
@@ -68,7 +47,7 @@ abstract class SessionRevocationContract extends DatabaseContract {
 
   @BeforeEach
   void signUp() {
-    clock.now = Instant.now().truncatedTo(ChronoUnit.SECONDS).plusMillis(500);
+    clock.set(Instant.now().truncatedTo(ChronoUnit.SECONDS).plusMillis(500));
     http = HttpClient.newHttpClient();
     audit = AuditLog.open(db);
     ada = start().signUp("ada@example.com", "Ada", "analytical-engine");
@@ -167,7 +146,7 @@ abstract class SessionRevocationContract extends DatabaseContract {
     assertThat(as(auth, bobs).userId()).contains(bob.id());
     // Signing in again within the same second (iat has whole seconds) gives a session that works.
     assertThat(as(auth, accounts.issue(ada).token()).userId()).contains(ada.id());
-    clock.now = clock.now.plusSeconds(3);
+    clock.advance(Duration.ofSeconds(3));
     assertThat(as(auth, accounts.issue(ada).token()).userId()).contains(ada.id());
   }
 
@@ -266,21 +245,21 @@ abstract class SessionRevocationContract extends DatabaseContract {
   void rowsArePrunedOnceTheirTokensHaveExpiredWithTheClockSkewToSpare() {
     AccountService accounts = start();
     accounts.signOut(accounts.issue(ada).token(), CALLER); // expires in 7 days
-    clock.now = clock.now.plus(Duration.ofDays(6));
+    clock.advance(Duration.ofDays(6));
     accounts.signOut(accounts.issue(ada).token(), CALLER); // expires in 13 days
     RevocationList list = list(accounts);
     assertThat(revokedRows()).isEqualTo(2);
 
-    clock.now = clock.now.plus(Duration.ofDays(1)).plusSeconds(60); // the first expired a minute ago
+    clock.advance(Duration.ofDays(1).plusSeconds(60)); // the first expired a minute ago
     list.refresh();
     assertThat(revokedRows()).as("an expired token is accepted for the clock skew: its row stays").isEqualTo(2);
 
-    clock.now = clock.now.plus(AuthSettings.MAX_CLOCK_SKEW);
+    clock.advance(AuthSettings.MAX_CLOCK_SKEW);
     list.refresh();
     assertThat(revokedRows()).isEqualTo(1);
     assertThat(list.size()).isEqualTo(1);
 
-    clock.now = clock.now.plus(Duration.ofDays(7));
+    clock.advance(Duration.ofDays(7));
     start(); // a server starting prunes too
     assertThat(revokedRows()).isZero();
   }
@@ -289,8 +268,8 @@ abstract class SessionRevocationContract extends DatabaseContract {
   void tokensWithoutJtiAreAcceptedUntilTheyExpireButSigningOutEverywhereEndsThem() throws Exception {
     AccountService accounts = start();
     Authenticator auth = authenticator(accounts);
-    String legacy = legacyToken(ada.id(), clock.now.truncatedTo(ChronoUnit.SECONDS), true);
-    String withoutIat = legacyToken(ada.id(), clock.now.truncatedTo(ChronoUnit.SECONDS), false);
+    String legacy = legacyToken(ada.id(), clock.instant().truncatedTo(ChronoUnit.SECONDS), true);
+    String withoutIat = legacyToken(ada.id(), clock.instant().truncatedTo(ChronoUnit.SECONDS), false);
     assertThat(as(auth, legacy).userId()).contains(ada.id());
     assertThat(as(auth, withoutIat).userId()).contains(ada.id());
 
@@ -298,7 +277,7 @@ abstract class SessionRevocationContract extends DatabaseContract {
     assertThat(as(auth, legacy).userId()).contains(ada.id());
 
     accounts.signOutEverywhere(legacy, CALLER);
-    clock.now = clock.now.plusSeconds(5);
+    clock.advance(Duration.ofSeconds(5));
 
     assertThatThrownBy(() -> as(auth, legacy)).isInstanceOf(Unauthorized.class).hasMessageContaining("signed out");
     // A token without iat cannot show it came later: refused once the account signed out everywhere.

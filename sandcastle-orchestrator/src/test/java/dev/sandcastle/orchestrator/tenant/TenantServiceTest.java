@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sandcastle.core.errors.QuotaExceeded;
 import dev.sandcastle.core.errors.Unavailable;
+import dev.sandcastle.orchestrator.TestClock;
 import dev.sandcastle.orchestrator.audit.AuditLog;
 import dev.sandcastle.orchestrator.audit.AuditQuery;
 import dev.sandcastle.orchestrator.backend.Backend;
@@ -18,11 +19,8 @@ import dev.sandcastle.orchestrator.policy.PolicyRepository;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.URI;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -42,7 +40,7 @@ class TenantServiceTest {
   Database database;
   AuditLog audit;
   FakeBackend backend = new FakeBackend();
-  MutableClock clock = new MutableClock(Instant.parse("2026-03-28T12:00:00Z"));
+  TestClock clock = new TestClock(Instant.parse("2026-03-28T12:00:00Z"));
   Policies policies;
   TenantService tenants;
 
@@ -210,34 +208,4 @@ class TenantServiceTest {
     public void close() {}
   }
 
-  static final class MutableClock extends Clock {
-    private volatile Instant now;
-
-    MutableClock(Instant now) {
-      this.now = now;
-    }
-
-    void advance(Duration duration) {
-      now = now.plus(duration);
-    }
-
-    void set(Instant instant) {
-      now = instant;
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-  }
 }

@@ -4,6 +4,7 @@ import static dev.sandcastle.orchestrator.backend.kubernetes.MockCluster.NAMESPA
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.sandcastle.orchestrator.TestClock;
 import dev.sandcastle.orchestrator.backend.kubernetes.KubernetesSettings;
 import dev.sandcastle.orchestrator.backend.kubernetes.MockCluster;
 import dev.sandcastle.orchestrator.backend.kubernetes.WorkspaceObjects;
@@ -12,11 +13,8 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -27,7 +25,7 @@ import org.junit.jupiter.api.Test;
 class TerminalOperatorTest {
   KubernetesClient client;
   MockCluster cluster;
-  MovableClock clock = new MovableClock(Instant.parse("2026-01-01T10:00:00Z"));
+  TestClock clock = new TestClock(Instant.parse("2026-01-01T10:00:00Z"));
   TerminalOperator operator;
 
   @BeforeEach
@@ -185,31 +183,4 @@ class TerminalOperatorTest {
     assertThat(pod.getMetadata().getName()).isEqualTo(base);
   }
 
-  /** A clock the test moves; read by the operator's thread. */
-  static final class MovableClock extends Clock {
-    private volatile Instant now;
-
-    MovableClock(Instant start) {
-      this.now = start;
-    }
-
-    void advance(Duration by) {
-      now = now.plus(by);
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-  }
 }
