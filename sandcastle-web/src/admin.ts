@@ -451,7 +451,16 @@ export class AdminView {
         h('td', { class: 'actions' }, button('Audit', () => {
           this.audit = { ...this.audit, user: a.id, offset: 0 };
           return this.show('audit');
-        }, 'secondary small', `Audit log of ${a.email}`)));
+        }, 'secondary small', `Audit log of ${a.email}`),
+        button('Sign out', async () => {
+          if (!(await confirmDialog(`Sign ${a.email} out on every device? Their open pages must sign in again.`, 'Sign out'))) return;
+          try {
+            await api(`/api/v1/accounts/${encodeURIComponent(a.id)}/signout`, { method: 'POST' });
+            toast(`Signed ${a.email} out everywhere`);
+          } catch (err) {
+            toast(`Could not sign ${a.email} out: ${(err as Error).message}`, 'error');
+          }
+        }, 'secondary small', `Sign ${a.email} out everywhere`)));
     });
     return h('div', { class: 'admin-pane' },
       table(['Email', 'Name', 'Role', 'Workspaces', 'Id', ''], rows, 'No local accounts.', 'Users'),

@@ -1,6 +1,7 @@
-// The admin dashboard: the signed-in user's workspace is listed as running; stopping it shows it stopped.
+// The admin dashboard: the signed-in user's workspace is listed as running; stopping it shows it
+// stopped; signing another user out everywhere ends her session.
 export default {
-  name: 'admin dashboard: stop a tenant',
+  name: 'admin dashboard: stop a tenant, sign a user out',
   async run({ page, base, shot, expect, state }) {
     await page.goto(base + '/#/admin');
     await page.getByRole('heading', { name: 'Administration' }).waitFor();
@@ -25,5 +26,21 @@ export default {
     await page.locator('.admin-table tr.audit-row').first().waitFor();
     expect.contains(await page.locator('.admin-table').innerText(), tenant.slice(0, 8), 'the stop is in the audit log');
     await shot('audit');
+
+    // another user, signed out everywhere from the Users tab: their session stops working
+    const signup = await fetch(base + '/api/auth/signup', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ email: 'grace@example.com', name: 'Grace', password: 'a long enough password' }),
+    });
+    expect.equal(signup.status, 201, 'a second account signs up');
+    const { token } = await signup.json();
+    const me = () => fetch(base + '/api/auth/me', { headers: { Authorization: `Bearer ${token}` } }).then((r) => r.status);
+    expect.equal(await me(), 200, 'her session works');
+    await page.getByRole('button', { name: 'Users' }).click();
+    await page.getByRole('button', { name: 'Sign grace@example.com out everywhere' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Sign out' }).click();
+    await page.getByText('Signed grace@example.com out everywhere').waitFor();
+    expect.equal(await me(), 401, 'her session is refused after the admin signed her out');
+    await shot('signed-out');
   },
 };
