@@ -390,10 +390,7 @@ public final class ChatService {
     }
 
     void event(Map<String, Object> event) {
-      ObjectNode chunk = Chunks.content(id, request.model(), created, "");
-      ((ObjectNode) chunk.path("choices").path(0).path("delta")).remove("content");
-      chunk.set("sandcastle", JSON.valueToTree(event));
-      sink.chunk(chunk);
+      sink.chunk(Chunks.extension(id, request.model(), created, "sandcastle", JSON.valueToTree(event)));
     }
 
     void finish(String reason) {

@@ -33,6 +33,17 @@ public final class Chunks {
     return chunk;
   }
 
+  /**
+   * A chunk with an empty delta carrying {@code extension} under the extra field {@code name}
+   * (OpenAI clients ignore fields they do not know): how Sandcastle's progress events travel.
+   */
+  public static ObjectNode extension(String id, String model, long created, String name, JsonNode extension) {
+    Objects.requireNonNull(extension, "extension");
+    ObjectNode chunk = chunk(id, model, created);
+    chunk.set(name, extension);
+    return chunk;
+  }
+
   /** A piece of reasoning: {@code delta: {"reasoning_content": text}} (DeepSeek's name). */
   public static ObjectNode reasoning(String id, String model, long created, String text) {
     Objects.requireNonNull(text, "text");

@@ -52,6 +52,14 @@ class ChunksTest {
   }
 
   @Test
+  void anExtensionRidesBesideAnEmptyDelta() {
+    ObjectNode event = Json.MAPPER.createObjectNode().put("type", "code_started");
+    assertThat(json(Chunks.extension("c", "m", 5, "sandcastle", event))).isEqualTo(
+        "{\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":5,\"model\":\"m\",\"choices\":"
+            + "[{\"index\":0,\"delta\":{},\"finish_reason\":null}],\"sandcastle\":{\"type\":\"code_started\"}}");
+  }
+
+  @Test
   void aCompletionWrapsTheMessage() {
     ObjectNode message = Json.MAPPER.createObjectNode().put("role", "assistant").put("content", "ok");
     assertThat(json(Chunks.completion("c", "m", 5, message, "stop"))).isEqualTo(
