@@ -36,6 +36,7 @@ interface Tenant {
 interface Policy {
   id: string;
   image: string;
+  runtime: string;
   env: Record<string, string>;
   cpus: number;
   memory_bytes: number;
@@ -281,6 +282,7 @@ export class AdminView {
     const rows = list.map((p) => h('tr', { 'data-policy': p.id },
       h('td', {}, h('strong', {}, p.id)),
       h('td', { class: 'clip', title: p.image }, p.image || '—'),
+      h('td', {}, p.runtime || '—'),
       h('td', { class: 'num' }, String(p.cpus)),
       h('td', { class: 'num' }, size(p.memory_bytes)),
       h('td', { class: 'num' }, size(p.storage_bytes)),
@@ -302,7 +304,7 @@ export class AdminView {
         }, 'danger small', `Delete policy ${p.id}`))));
     const add = button('+ New policy', () => this.editPolicy(editor, null), 'small');
     return h('div', { class: 'admin-pane' },
-      table(['Id', 'Image', 'CPUs', 'Memory', 'Storage', 'Processes', 'Idle timeout', 'Network', 'Reset', 'Actions'], rows, 'No policies.', 'Policies'),
+      table(['Id', 'Image', 'Runtime', 'CPUs', 'Memory', 'Storage', 'Processes', 'Idle timeout', 'Network', 'Reset', 'Actions'], rows, 'No policies.', 'Policies'),
       h('div', { class: 'row wrap' }, add, h('span', { class: 'muted small' }, 'Users reach a policy at /p/{id}/…; limits above the server\'s maxima are clamped.')),
       editor);
   }
@@ -313,6 +315,8 @@ export class AdminView {
       h('label', {}, h('span', {}, label, hint ? h('span', { class: 'muted small' }, ` ${hint}`) : ''), input);
     const id = h('input', { name: 'id', required: true, pattern: '[A-Za-z0-9_.\\-]{1,64}', title: "1-64 letters, digits, '_', '.' or '-'", value: p?.id ?? '', readonly: p !== null, autocomplete: 'off' });
     const image = h('input', { name: 'image', value: p?.image ?? '', placeholder: 'the server\'s default' });
+    const runtime = h('input', { name: 'runtime', value: p?.runtime ?? '', placeholder: 'the server\'s default, e.g. runsc', pattern: '[a-z0-9][a-z0-9_.\\-]{0,62}',
+      title: "The container runtime (docker: e.g. runsc for gVisor; Kubernetes: a RuntimeClass such as gvisor): lower-case letters, digits, '_', '.' or '-'; it must be one the server allows (--allowed-runtimes)", autocomplete: 'off' });
     const cpus = h('input', { name: 'cpus', type: 'number', min: '0.1', step: '0.1', value: p ? String(p.cpus) : '' , placeholder: 'maximum' });
     const memory = h('input', { name: 'memory', type: 'number', min: '16', step: '1', value: p ? String(Math.round(p.memory_bytes / MIB)) : '', placeholder: 'maximum' });
     const storage = h('input', { name: 'storage', type: 'number', min: '1', step: '1', value: p ? String(Math.round(p.storage_bytes / MIB)) : '', placeholder: 'maximum' });
@@ -330,7 +334,7 @@ export class AdminView {
     const form = h('form', { class: 'policy-form card', 'aria-label': p ? `Edit policy ${p.id}` : 'New policy' },
       h('h2', {}, p ? `Policy ${p.id}` : 'New policy'),
       h('div', { class: 'grid' },
-        field('Id', id), field('Image', image), field('CPUs', cpus), field('Memory', memory, 'MiB'), field('Storage', storage, 'MiB'),
+        field('Id', id), field('Image', image), field('Runtime', runtime), field('CPUs', cpus), field('Memory', memory, 'MiB'), field('Storage', storage, 'MiB'),
         field('Processes', pids), field('Idle timeout', idle, 's'), field('Network', network), field('Reset schedule', cron, 'cron'),
         field('Reset time zone', zone)),
       field('Environment', env),
@@ -348,7 +352,7 @@ export class AdminView {
         vars[line.slice(0, eq).trim()] = line.slice(eq + 1);
       }
       const body = {
-        id: id.value.trim(), image: image.value.trim() || undefined, env: vars, cpus: num(cpus), memory_bytes: num(memory, MIB),
+        id: id.value.trim(), image: image.value.trim() || undefined, runtime: runtime.value.trim() || undefined, env: vars, cpus: num(cpus), memory_bytes: num(memory, MIB),
         storage_bytes: num(storage, MIB), pids: num(pids), idle_timeout_seconds: num(idle), network: network.value,
         reset_cron: cron.value.trim(), reset_zone: zone.value.trim() || 'UTC',
       };

@@ -58,7 +58,8 @@ record Config(
       String databaseUser, String databasePassword, Optional<String> webuiSecret, Optional<java.net.URI> jwksUrl,
       java.util.Set<String> jwtAlgorithms, java.util.Set<String> jwtIssuers, java.util.Set<String> jwtAudiences,
       Optional<java.net.URI> openWebuiUrl, boolean allowSignup, Duration idleTimeout, int maxTenantsPerUser, int warmPool, Duration sweepInterval,
-      long storageBytes, int tenantUidBase, java.util.Set<String> allowedImages, Optional<java.net.URI> siemUrl, String siemSecret,
+      long storageBytes, int tenantUidBase, java.util.Set<String> allowedImages, java.util.Set<String> allowedRuntimes,
+      Optional<java.net.URI> siemUrl, String siemSecret,
       Duration auditRetention, Optional<String> masterKey, Optional<String> previousMasterKeys, Cluster cluster) {
     @Override
     public String toString() {
@@ -229,6 +230,16 @@ record Config(
         images.add(image.trim());
       }
     }
+    java.util.Set<String> runtimes = new java.util.LinkedHashSet<>();
+    for (String runtime : v.get(Setting.ALLOWED_RUNTIMES).split(",")) {
+      if (!runtime.isBlank()) {
+        if (!runtime.trim().matches(dev.sandcastle.orchestrator.policy.Policy.RUNTIME_PATTERN)) {
+          throw new Invalid("--allowed-runtimes takes runtime names (1-63 of lower-case letters, digits, '_', '.' and '-') separated by"
+              + " commas, got '" + runtime.trim() + "'");
+        }
+        runtimes.add(runtime.trim());
+      }
+    }
     Optional<java.net.URI> siem = url(v, Setting.SIEM_URL);
     if (siem.isPresent() && v.get(Setting.SIEM_SECRET).isBlank()) {
       throw new Invalid("--siem-url needs --siem-secret: the receiver must be able to check the signature");
@@ -245,7 +256,8 @@ record Config(
         Duration.ofSeconds(integer(v, Setting.IDLE_TIMEOUT, 1, 30 * 86_400)), integer(v, Setting.MAX_TENANTS_PER_USER, 1, 100_000),
         integer(v, Setting.WARM_POOL, 0, 64),
         Duration.ofSeconds(integer(v, Setting.SWEEP_INTERVAL, 1, 3600)), storage,
-        integer(v, Setting.TENANT_UID_BASE, 65_536, 1_000_000_000), java.util.Set.copyOf(images), siem, v.get(Setting.SIEM_SECRET),
+        integer(v, Setting.TENANT_UID_BASE, 65_536, 1_000_000_000), java.util.Set.copyOf(images), java.util.Set.copyOf(runtimes), siem,
+        v.get(Setting.SIEM_SECRET),
         Duration.ofDays(integer(v, Setting.AUDIT_RETENTION_DAYS, 0, 36_500)), Optional.ofNullable(env.get("SANDCASTLE_MASTER_KEY")).filter(x -> !x.isBlank()),
         Optional.ofNullable(env.get("SANDCASTLE_MASTER_KEY_PREVIOUS")).filter(x -> !x.isBlank()), cluster(v));
   }

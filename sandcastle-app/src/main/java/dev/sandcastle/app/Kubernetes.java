@@ -62,7 +62,7 @@ final class Kubernetes {
     String own = client.getNamespace() == null ? "" : client.getNamespace();
     try {
       return new KubernetesSettings(namespace(config, client), c.image(), orchestratorId, c.runtimeClass(), c.nodeSelector(), tolerations,
-          template, c.storageClass(), c.readyTimeout(), "svc", own);
+          template, c.storageClass(), c.readyTimeout(), "svc", own, config.orchestration().allowedRuntimes());
     } catch (IllegalArgumentException e) {
       throw new Config.Invalid(e.getMessage());
     }

@@ -12,7 +12,8 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code sandcastle operator}: reconciles the Terminal resources of one namespace into workspace
  * pods until stopped. Uses the same workspace settings as the kubernetes backend (image,
- * namespace, runtime class, node selector, tolerations, pod template, storage class).
+ * namespace, runtime class, node selector, tolerations, pod template, storage class), and
+ * {@code --allowed-runtimes} as the runtime classes a Terminal may name besides the default.
  */
 final class Operator {
   private static final Logger log = LoggerFactory.getLogger(Operator.class);

@@ -111,7 +111,7 @@ final class Orchestrator implements AutoCloseable {
     }
     Policy maxima = Policy.serverMaxima(config.policy().limits(), o.storageBytes(), o.idleTimeout(),
         config.policy().network().name().toLowerCase(java.util.Locale.ROOT));
-    Policies policies = new Policies(new PolicyRepository(database), maxima, o.allowedImages());
+    Policies policies = new Policies(new PolicyRepository(database), maxima, o.allowedImages(), allowedRuntimes(config, multiUser));
 
     Backend backend = backend(config, multiUser, resources);
     resources.push(backend);
@@ -227,6 +227,30 @@ final class Orchestrator implements AutoCloseable {
     }
     return new LocalBackend(new LocalBackend.Settings(config.dataDir(), config.policy().mechanism(), config.exec(), config.files(),
         config.kernels(), config.terminals()), accounts, cgroups);
+  }
+
+  /**
+   * The runtimes policies may name: {@code --allowed-runtimes} and the backend's own default
+   * runtime ({@code --docker-runtime} or {@code --kubernetes-runtime-class}). The local and static
+   * backends run no containers: a runtime named there would promise what nothing enforces, so the
+   * log says so.
+   */
+  static java.util.Set<String> allowedRuntimes(Config config, boolean multiUser) {
+    Config.Orchestration o = config.orchestration();
+    String backend = multiUser ? "local" : o.backend();
+    String own = switch (backend) {
+      case "docker" -> o.docker().runtime();
+      case "kubernetes", "operator" -> o.cluster().runtimeClass();
+      default -> "";
+    };
+    if (!o.allowedRuntimes().isEmpty() && (backend.equals("local") || backend.equals("static"))) {
+      log.warn("--allowed-runtimes has no effect on the {} backend: it runs no containers, so a policy's runtime is not applied", backend);
+    }
+    java.util.Set<String> allowed = new java.util.TreeSet<>(o.allowedRuntimes());
+    if (!own.isEmpty()) {
+      allowed.add(own);
+    }
+    return allowed;
   }
 
   /** Tells this server's containers from those of other servers on the same engine: a hash of its data directory. */

@@ -90,6 +90,7 @@ class BrowserTest {
       settings.put(Setting.DATA_DIR, data.toString());
       settings.put(Setting.PORT, "0");
       settings.put(Setting.OPENAI_API_BASE_URLS, model.baseUrl());
+      settings.put(Setting.ALLOWED_RUNTIMES, "runsc"); // the policy editor's test saves a policy naming it
       try (Orchestrator server = Orchestrator.start(Config.load(settings, Map.of(), 8080), new PrintWriter(new StringWriter()), false)) {
         Path screenshots = Path.of("target", "browser-screenshots").toAbsolutePath();
         Path log = Files.createTempFile("sandcastle-browser", ".log");

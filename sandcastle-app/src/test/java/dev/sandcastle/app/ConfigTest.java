@@ -85,6 +85,17 @@ class ConfigTest {
   }
 
   @Test
+  void allowedRuntimesAreACommaSeparatedListOfRuntimeNames() {
+    assertThat(Config.load(Map.of(), Map.of(), 8080).orchestration().allowedRuntimes()).isEmpty();
+    assertThat(Config.load(Map.of(), Map.of("SANDCASTLE_ALLOWED_RUNTIMES", " runsc, kata-qemu,,gvisor "), 8080).orchestration()
+        .allowedRuntimes()).containsExactlyInAnyOrder("runsc", "kata-qemu", "gvisor");
+    assertThatThrownBy(() -> Config.load(Map.of(Setting.ALLOWED_RUNTIMES, "runsc,--privileged"), Map.of(), 8080))
+        .isInstanceOf(Config.Invalid.class).hasMessageContaining("--allowed-runtimes").hasMessageContaining("'--privileged'");
+    assertThatThrownBy(() -> Config.load(Map.of(Setting.ALLOWED_RUNTIMES, "RunSC"), Map.of(), 8080))
+        .isInstanceOf(Config.Invalid.class).hasMessageContaining("lower-case");
+  }
+
+  @Test
   void upstreamVariableNamesWork() {
     Config config = Config.load(Map.of(), Map.of("OPEN_TERMINAL_API_KEY", "upstream-key-123"), 8000);
     assertThat(config.apiKey()).contains("upstream-key-123");

@@ -231,6 +231,7 @@ public final class AdminApi {
     Map<String, Object> json = new LinkedHashMap<>();
     json.put("id", p.id());
     json.put("image", p.image());
+    json.put("runtime", p.runtime());
     json.put("env", p.env());
     json.put("cpus", p.cpus());
     json.put("memory_bytes", p.memoryBytes());
@@ -270,7 +271,7 @@ public final class AdminApi {
         @com.fasterxml.jackson.annotation.JsonProperty("context_id") String contextId) {}
 
     record PolicyBody(
-        String id, String image, Map<String, String> env, Double cpus,
+        String id, String image, String runtime, Map<String, String> env, Double cpus,
         @com.fasterxml.jackson.annotation.JsonProperty("memory_bytes") Long memoryBytes,
         @com.fasterxml.jackson.annotation.JsonProperty("storage_bytes") Long storageBytes,
         Integer pids,
@@ -281,7 +282,7 @@ public final class AdminApi {
 
       /** Missing fields take the server's maxima. */
       Policy toPolicy(String policyId, Policy max) {
-        return new Policy(policyId, image, env, cpus == null ? max.cpus() : cpus, memoryBytes == null ? max.memoryBytes() : memoryBytes,
+        return new Policy(policyId, image, runtime, env, cpus == null ? max.cpus() : cpus, memoryBytes == null ? max.memoryBytes() : memoryBytes,
             storageBytes == null ? max.storageBytes() : storageBytes, pids == null ? max.pids() : pids,
             idleTimeoutSeconds == null ? max.idleTimeout() : Duration.ofSeconds(idleTimeoutSeconds), network, resetCron, resetZone);
       }

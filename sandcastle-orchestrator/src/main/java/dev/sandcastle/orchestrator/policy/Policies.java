@@ -11,24 +11,52 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The policies in force: those stored in the database, and the server's own {@code default}
  * unless one is stored under that id. Every policy is clamped to the server's maxima when it is
- * used, and images are checked against the allow-list when one is saved. Reads are served from
- * memory; writes go to the database first.
+ * used, and images and runtimes are checked against the allow-lists when one is saved. A stored
+ * policy naming a runtime the server no longer allows stops the server from starting (its tenants
+ * would otherwise run under another runtime than the policy promises, e.g. without gVisor). Reads
+ * are served from memory; writes go to the database first.
  */
 public final class Policies {
   private final PolicyRepository repository;
   private final Policy maxima;
   private final Set<String> allowedImages;
+  private final Set<String> allowedRuntimes;
   private final Map<String, Policy> cache = new ConcurrentHashMap<>();
+
+  /** Policies that may name no runtime but the server's default (""). */
+  public Policies(PolicyRepository repository, Policy maxima, Set<String> allowedImages) {
+    this(repository, maxima, allowedImages, Set.of());
+  }
 
   /**
    * @param maxima the server's limits; also the {@code default} policy when none is stored
    * @param allowedImages images a policy may name ("" — the server's default image — is always allowed)
+   * @param allowedRuntimes runtimes a policy may name ("" — the server's default runtime — is always
+   *     allowed; the wiring adds the server's own default runtime by its name)
+   * @throws IllegalStateException when a stored policy names a runtime not allowed
    */
-  public Policies(PolicyRepository repository, Policy maxima, Set<String> allowedImages) {
+  public Policies(PolicyRepository repository, Policy maxima, Set<String> allowedImages, Set<String> allowedRuntimes) {
     this.repository = repository;
     this.maxima = maxima;
     this.allowedImages = Set.copyOf(allowedImages);
-    repository.list().forEach(p -> cache.put(p.id(), p.clampTo(maxima)));
+    this.allowedRuntimes = Set.copyOf(allowedRuntimes);
+    for (Policy stored : repository.list()) {
+      if (!runtimeAllowed(stored.runtime())) {
+        throw new IllegalStateException("the stored policy '" + stored.id() + "' names the runtime '" + stored.runtime()
+            + "', which this server does not allow (" + allowedText() + "): add it to --allowed-runtimes, or start the server with it"
+            + " and change the policy");
+      }
+      cache.put(stored.id(), stored.clampTo(maxima));
+    }
+  }
+
+  private boolean runtimeAllowed(String runtime) {
+    return runtime.isEmpty() || allowedRuntimes.contains(runtime);
+  }
+
+  private String allowedText() {
+    return allowedRuntimes.isEmpty() ? "it allows only its default runtime"
+        : "allowed: " + String.join(", ", new java.util.TreeSet<>(allowedRuntimes)) + ", or empty for the server's default";
   }
 
   /** The policy a tenant runs under, clamped. */
@@ -54,6 +82,9 @@ public final class Policies {
   public Policy save(Policy policy) {
     if (!policy.image().isEmpty() && !allowedImages.contains(policy.image())) {
       throw new BadRequest("image '" + policy.image() + "' is not on the server's allow-list");
+    }
+    if (!runtimeAllowed(policy.runtime())) {
+      throw new BadRequest("runtime '" + policy.runtime() + "' is not allowed on this server (" + allowedText() + ")");
     }
     if (!policy.resetCron().isEmpty()) {
       dev.sandcastle.orchestrator.tenant.CronSchedule.parse(policy.resetCron(), java.time.ZoneId.of(policy.resetZone()));

@@ -5,12 +5,16 @@ import java.time.Duration;
 import java.util.Map;
 
 /**
- * How a tenant's workspace runs: its image (for container backends), environment, limits, idle
- * timeout, network and reset schedule. Policies are stored in the database and edited through the
+ * How a tenant's workspace runs: its image and runtime (for container backends), environment,
+ * limits, idle timeout, network and reset schedule. Policies are stored in the database and edited through the
  * admin API; {@link #clampTo} applies the server's maxima before a policy is used or stored.
  *
  * @param id 1-64 of {@code [A-Za-z0-9_.-]}
  * @param image the container image ("" = the server's default); checked against the allow-list
+ * @param runtime the container runtime ("" = the server's default): the docker backend's OCI runtime
+ *     (e.g. {@code runsc}, gVisor), the kubernetes and operator backends' RuntimeClass (e.g.
+ *     {@code gvisor}); {@value #RUNTIME_PATTERN}; checked against the allow-list. The local and
+ *     static backends run no containers and ignore it
  * @param env extra environment variables for the workspace's processes
  * @param cpus CPU limit in cores (fractions allowed)
  * @param memoryBytes memory limit
@@ -22,7 +26,7 @@ import java.util.Map;
  * @param resetZone the time zone of {@code resetCron}, e.g. {@code Europe/Berlin}
  */
 public record Policy(
-    String id, String image, Map<String, String> env, double cpus, long memoryBytes, long storageBytes, int pids,
+    String id, String image, String runtime, Map<String, String> env, double cpus, long memoryBytes, long storageBytes, int pids,
     Duration idleTimeout, String network, String resetCron, String resetZone) {
 
   public Policy {
@@ -30,6 +34,11 @@ public record Policy(
       throw new BadRequest("a policy id is 1-64 of letters, digits, '_', '.' and '-'");
     }
     image = image == null ? "" : image;
+    runtime = runtime == null ? "" : runtime.trim();
+    if (!runtime.isEmpty() && !runtime.matches(RUNTIME_PATTERN)) {
+      throw new BadRequest("a policy's runtime is empty (the server's default) or 1-63 of lower-case letters, digits, '_', '.' and '-',"
+          + " starting with a letter or digit");
+    }
     env = env == null ? Map.of() : Map.copyOf(env);
     if (!(cpus > 0) || memoryBytes <= 0 || storageBytes <= 0 || pids <= 0) {
       throw new BadRequest("policy limits (cpus, memory, storage, pids) must be positive");
@@ -50,6 +59,21 @@ public record Policy(
     }
   }
 
+  /**
+   * The same policy without a runtime of its own (the server's default): the form of the record
+   * before policies had runtimes, kept for callers that name none.
+   */
+  public Policy(String id, String image, Map<String, String> env, double cpus, long memoryBytes, long storageBytes, int pids,
+      Duration idleTimeout, String network, String resetCron, String resetZone) {
+    this(id, image, "", env, cpus, memoryBytes, storageBytes, pids, idleTimeout, network, resetCron, resetZone);
+  }
+
+  /**
+   * The shape of a runtime's name: lower case, as Kubernetes RuntimeClass names are (which also
+   * refuse '_'; Docker runtime names may have it), and never a path or an option.
+   */
+  public static final String RUNTIME_PATTERN = "[a-z0-9][a-z0-9_.-]{0,62}";
+
   // A policy's limits are positive; "no limit" is a value no workspace reaches, and becomes 0 again
   // (no limit) for the cgroup in limits().
   private static final double NO_CPU_LIMIT = 1024;
@@ -61,7 +85,7 @@ public record Policy(
    * maxima.
    */
   public static Policy serverMaxima(dev.sandcastle.core.sandbox.Limits limits, long storageBytes, Duration idleTimeout, String network) {
-    return new Policy(dev.sandcastle.orchestrator.tenant.TenantKey.DEFAULT_POLICY, "", Map.of(),
+    return new Policy(dev.sandcastle.orchestrator.tenant.TenantKey.DEFAULT_POLICY, "", "", Map.of(),
         limits.cpus() > 0 ? limits.cpus() : NO_CPU_LIMIT, limits.memoryBytes() > 0 ? limits.memoryBytes() : NO_MEMORY_LIMIT,
         storageBytes, limits.pids() > 0 ? limits.pids() : NO_PIDS_LIMIT, idleTimeout, network, "", "UTC");
   }
@@ -72,9 +96,9 @@ public record Policy(
         cpus >= NO_CPU_LIMIT ? 0 : cpus);
   }
 
-  /** The same policy with every limit at most the server's maximum. */
+  /** The same policy with every limit at most the server's maximum (its image and runtime are checked elsewhere: {@link Policies}). */
   public Policy clampTo(Policy max) {
-    return new Policy(id, image, env, Math.min(cpus, max.cpus), Math.min(memoryBytes, max.memoryBytes),
+    return new Policy(id, image, runtime, env, Math.min(cpus, max.cpus), Math.min(memoryBytes, max.memoryBytes),
         Math.min(storageBytes, max.storageBytes), Math.min(pids, max.pids),
         idleTimeout.compareTo(max.idleTimeout) > 0 ? max.idleTimeout : idleTimeout,
         max.network.equals("none") ? "none" : network, resetCron, resetZone);

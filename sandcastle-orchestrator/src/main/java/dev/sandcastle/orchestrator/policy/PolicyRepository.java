@@ -23,7 +23,7 @@ public final class PolicyRepository {
   private static final JsonMapper JSON = JsonMapper.builder().build();
   private static final TypeReference<Map<String, String>> ENV = new TypeReference<>() {};
   private static final String COLUMNS =
-      "id, image, env, cpus, memory_bytes, storage_bytes, pids, idle_timeout_seconds, network, reset_cron, reset_zone";
+      "id, image, runtime, env, cpus, memory_bytes, storage_bytes, pids, idle_timeout_seconds, network, reset_cron, reset_zone";
 
   private final Jdbi jdbi;
 
@@ -36,11 +36,11 @@ public final class PolicyRepository {
     for (int attempt = 0; ; attempt++) {
       try {
         jdbi.useTransaction(h -> {
-          if (write(h, policy, "UPDATE policies SET image = :image, env = :env, cpus = :cpus, memory_bytes = :memory,"
+          if (write(h, policy, "UPDATE policies SET image = :image, runtime = :runtime, env = :env, cpus = :cpus, memory_bytes = :memory,"
               + " storage_bytes = :storage, pids = :pids, idle_timeout_seconds = :idle, network = :network,"
               + " reset_cron = :cron, reset_zone = :zone WHERE id = :id") == 0) {
             write(h, policy, "INSERT INTO policies (" + COLUMNS + ") VALUES"
-                + " (:id, :image, :env, :cpus, :memory, :storage, :pids, :idle, :network, :cron, :zone)");
+                + " (:id, :image, :runtime, :env, :cpus, :memory, :storage, :pids, :idle, :network, :cron, :zone)");
           }
         });
         return;
@@ -72,7 +72,7 @@ public final class PolicyRepository {
   private static int write(Handle h, Policy p, String sql) {
     long idleSeconds = p.idleTimeout().getSeconds() + (p.idleTimeout().getNano() > 0 ? 1 : 0);
     return h.createUpdate(sql)
-        .bind("id", p.id()).bind("image", p.image()).bind("env", JSON.writeValueAsString(p.env()))
+        .bind("id", p.id()).bind("image", p.image()).bind("runtime", p.runtime()).bind("env", JSON.writeValueAsString(p.env()))
         .bind("cpus", p.cpus()).bind("memory", p.memoryBytes()).bind("storage", p.storageBytes())
         .bind("pids", p.pids()).bind("idle", idleSeconds).bind("network", p.network())
         .bind("cron", p.resetCron()).bind("zone", p.resetZone())
@@ -80,7 +80,7 @@ public final class PolicyRepository {
   }
 
   private static Policy row(ResultSet rs, StatementContext ctx) throws SQLException {
-    return new Policy(rs.getString("id"), rs.getString("image"), JSON.readValue(rs.getString("env"), ENV),
+    return new Policy(rs.getString("id"), rs.getString("image"), rs.getString("runtime"), JSON.readValue(rs.getString("env"), ENV),
         rs.getDouble("cpus"), rs.getLong("memory_bytes"), rs.getLong("storage_bytes"), rs.getInt("pids"),
         Duration.ofSeconds(rs.getLong("idle_timeout_seconds")), rs.getString("network"),
         rs.getString("reset_cron"), rs.getString("reset_zone"));

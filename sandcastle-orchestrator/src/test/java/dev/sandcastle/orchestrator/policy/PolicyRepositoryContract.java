@@ -18,7 +18,7 @@ abstract class PolicyRepositoryContract extends DatabaseContract {
   }
 
   static Policy policy(String id, Map<String, String> env) {
-    return new Policy(id, "ghcr.io/acme/sandbox:1.2", env, 1.5, 2L << 30, 10L << 30, 256, Duration.ofMinutes(30), "host",
+    return new Policy(id, "ghcr.io/acme/sandbox:1.2", "runsc", env, 1.5, 2L << 30, 10L << 30, 256, Duration.ofMinutes(30), "host",
         "0 3 * * *", "Europe/Berlin");
   }
 
@@ -35,6 +35,34 @@ abstract class PolicyRepositoryContract extends DatabaseContract {
 
     assertThat(policies.find("data-science")).contains(policy);
     assertThat(policies.find("data-science").orElseThrow().env()).isEqualTo(env);
+    assertThat(policies.find("data-science").orElseThrow().runtime()).isEqualTo("runsc");
+  }
+
+  @Test
+  void theRuntimeIsStoredAndAPolicyWithoutOneReadsBackWithout() {
+    policies.save(policy("sandboxed", Map.of()));
+    policies.save(new Policy("plain", "", Map.of(), 1, 1L << 30, 1L << 30, 64, Duration.ofMinutes(5), "none", "", "UTC"));
+
+    assertThat(policies.find("sandboxed").orElseThrow().runtime()).isEqualTo("runsc");
+    assertThat(policies.find("plain").orElseThrow().runtime()).isEmpty();
+
+    // Changing only the runtime replaces it, both ways.
+    Policy sandboxed = policies.find("sandboxed").orElseThrow();
+    policies.save(new Policy("sandboxed", sandboxed.image(), "kata", sandboxed.env(), sandboxed.cpus(), sandboxed.memoryBytes(),
+        sandboxed.storageBytes(), sandboxed.pids(), sandboxed.idleTimeout(), sandboxed.network(), sandboxed.resetCron(), sandboxed.resetZone()));
+    assertThat(policies.find("sandboxed").orElseThrow().runtime()).isEqualTo("kata");
+    policies.save(new Policy("plain", "", "runsc", Map.of(), 1, 1L << 30, 1L << 30, 64, Duration.ofMinutes(5), "none", "", "UTC"));
+    policies.save(new Policy("plain", "", "", Map.of(), 1, 1L << 30, 1L << 30, 64, Duration.ofMinutes(5), "none", "", "UTC"));
+    assertThat(policies.find("plain").orElseThrow().runtime()).isEmpty();
+  }
+
+  @Test
+  void aPolicyStoredBeforeRuntimesExistedHasTheServersDefault() {
+    // As a row written by a server without the runtime column (the migration's default fills it).
+    db.jdbi().useHandle(h -> h.execute("INSERT INTO policies (id, image, env, cpus, memory_bytes, storage_bytes, pids,"
+        + " idle_timeout_seconds, network) VALUES ('older', '', '{}', 1.0, 1073741824, 1073741824, 64, 300, 'none')"));
+
+    assertThat(policies.find("older").orElseThrow().runtime()).isEmpty();
   }
 
   @Test

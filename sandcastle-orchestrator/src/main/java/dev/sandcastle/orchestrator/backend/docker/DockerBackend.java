@@ -46,7 +46,10 @@ import tools.jackson.databind.node.ObjectNode;
  * container when one is adopted. The container runs as uid {@value #UID} with a read-only root
  * file system, a tmpfs {@code /tmp}, every capability dropped, {@code no-new-privileges}, an init
  * process that reaps orphans, the policy's memory (no swap), CPU and process limits, and the
- * server's runtime (e.g. {@code runsc}) when one is configured. The home volume is capped at the
+ * policy's runtime (e.g. {@code runsc}, gVisor), else the server's when one is configured, else the
+ * engine's default. A container made under another runtime than its policy now names (the policy
+ * changed while the tenant was stopped) is made again on the same home volume when the tenant
+ * starts, so a policy's runtime always holds once it names one. The home volume is capped at the
  * policy's storage where the engine can (the local driver's {@code size} option: the engine's
  * volumes on XFS with project quotas); an engine that refuses it gets uncapped volumes and the log
  * says so once (best effort, as the issue asks). The root file system is read-only and
@@ -85,7 +88,7 @@ public final class DockerBackend implements Backend {
   /**
    * @param host the engine: {@code unix:///var/run/docker.sock} or {@code tcp://host:port}
    * @param image the default image (a policy's own image, from the allow-list, wins)
-   * @param runtime the OCI runtime, e.g. {@code runsc}; "" for the engine's default
+   * @param runtime the OCI runtime of policies that name none, e.g. {@code runsc}; "" for the engine's default
    * @param network the internal network of workspaces without network access; {@code <network>-egress} is the one with
    * @param orchestratorId tells this orchestrator's containers from other orchestrators' on the same engine: [a-z0-9]{1,12}
    * @param port the port the image's workspace server listens on
@@ -158,7 +161,8 @@ public final class DockerBackend implements Backend {
 
   /**
    * Keeps {@code count} containers of {@code policy} started and ready ahead of demand: a new
-   * tenant of that very policy takes one (renamed to the tenant's name; its first command then
+   * tenant of that very policy (equal in every field, so also in its runtime: a spare made under
+   * one runtime never serves a policy that names another) takes one (renamed to the tenant's name; its first command then
    * costs no container start) and the pool refills in the background. A spare has a fresh home
    * volume and key that no tenant has had. Docker cannot relabel a container, so a taken spare
    * keeps the labels it was made with (managed-by, orchestrator, policy, {@value #SPARE}) and is
@@ -252,7 +256,11 @@ public final class DockerBackend implements Backend {
     return b;
   }
 
-  /** Takes a ready spare for the tenant: renamed to the tenant's container name. Empty when none fits. */
+  /**
+   * Takes a ready spare for the tenant: renamed to the tenant's container name. Empty when none
+   * fits: only a tenant of the policy the spares were made for takes one (its limits, network,
+   * image and runtime are the spares').
+   */
   private Optional<Instance.Remote> takeSpare(Tenant tenant, Policy policy) {
     if (poolSize == 0 || !policy.equals(sparePolicy)) {
       return Optional.empty();
@@ -511,7 +519,14 @@ public final class DockerBackend implements Backend {
       throw new Unavailable("a container named " + name + " exists that this orchestrator did not create; remove it");
     }
     String id;
-    if (existing.isPresent()) {
+    if (existing.isPresent() && !underRuntime(existing.get(), runtime(policy))) {
+      // Made under another runtime than the policy names now (it changed while the tenant was
+      // stopped): made again on the same home, so the tenant never runs outside its policy's runtime.
+      log.info("the container of tenant {} runs under '{}', its policy names '{}': recreating it", tenant.id(),
+          existing.get().path("HostConfig").path("Runtime").asString(""), runtime(policy));
+      docker.remove(existing.get().path("Id").asString());
+      id = create(tenant, policy, name, homeVolume(existing.get()).orElse(volumeName(tenant.id())));
+    } else if (existing.isPresent()) {
       id = existing.get().path("Id").asString();
     } else {
       Optional<Instance.Remote> spare = takeSpare(tenant, policy);
@@ -599,6 +614,20 @@ public final class DockerBackend implements Backend {
     return policy.image().isEmpty() ? settings.image() : policy.image();
   }
 
+  /** The OCI runtime of the policy's containers: its own, else the server's; "" for the engine's default. */
+  private String runtime(Policy policy) {
+    return policy.runtime().isEmpty() ? settings.runtime() : policy.runtime();
+  }
+
+  /**
+   * Whether the container (as inspected) runs under {@code runtime}. "" asks for no runtime in
+   * particular, which any container satisfies: the engine reports its default by name ({@code runc}),
+   * and a container left under a named one is no less confined.
+   */
+  private static boolean underRuntime(JsonNode container, String runtime) {
+    return runtime.isEmpty() || runtime.equals(container.path("HostConfig").path("Runtime").asString(""));
+  }
+
   /** The container's creation request (Engine API {@code POST /containers/create}). */
   ObjectNode spec(Map<String, String> labels, String volume, Policy policy, String key) {
     ObjectNode spec = JSON.createObjectNode();
@@ -635,8 +664,8 @@ public final class DockerBackend implements Backend {
     host.putArray("CapDrop").add("ALL");
     host.putArray("SecurityOpt").add("no-new-privileges");
     host.put("NetworkMode", policy.network().equals("host") ? egressNetwork() : settings.network());
-    if (!settings.runtime().isEmpty()) {
-      host.put("Runtime", settings.runtime());
+    if (!runtime(policy).isEmpty()) {
+      host.put("Runtime", runtime(policy));
     }
     host.putObject("RestartPolicy").put("Name", "no");
     host.putObject("LogConfig").put("Type", "json-file").putObject("Config").put("max-size", "1m").put("max-file", "1");

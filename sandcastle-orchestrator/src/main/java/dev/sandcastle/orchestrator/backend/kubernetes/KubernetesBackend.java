@@ -29,6 +29,8 @@ import org.slf4j.LoggerFactory;
  * The {@code kubernetes} backend: each tenant's workspace is a pod running {@code sandcastle
  * terminal} in one namespace, with its home on a PersistentVolumeClaim, its API key in a Secret,
  * a ClusterIP Service the orchestrator proxies to and a NetworkPolicy (see {@link WorkspaceObjects}).
+ * Its pod runs under the policy's RuntimeClass, else the settings' (a pod built under another is
+ * replaced on the next start, as for any change of its policy).
  *
  * <p>Ownership: the PVC is each tenant's anchor. The Secret, Service, NetworkPolicy and pods are
  * owned by it, so deleting the PVC (by hand, or by a reaper that only knows one object) lets the
@@ -82,7 +84,7 @@ public final class KubernetesBackend implements Backend {
   private WorkspaceObjects.Spec spec(Tenant tenant, Policy policy) {
     var limits = policy.limits();
     return new WorkspaceObjects.Spec(baseName(tenant.id()), labels(tenant), policy.image().isEmpty() ? settings.image() : policy.image(),
-        policy.env(), limits.cpus(), limits.memoryBytes(), policy.storageBytes(), policy.network().equals("host"));
+        policy.env(), limits.cpus(), limits.memoryBytes(), policy.storageBytes(), policy.network().equals("host"), policy.runtime());
   }
 
   /** A spec good enough for stopping, wiping and deleting, when the policy is not at hand. */

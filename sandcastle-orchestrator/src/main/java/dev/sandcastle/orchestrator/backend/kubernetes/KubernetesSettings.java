@@ -15,7 +15,8 @@ import java.util.Optional;
  *     terminal --sandbox none}
  * @param orchestratorId a label value telling this orchestrator's objects from another's in the
  *     same namespace (replicas sharing one database share it)
- * @param runtimeClassName e.g. {@code gvisor} or {@code kata} ("" = the cluster's default)
+ * @param runtimeClassName of pods whose policy (or Terminal) names none, e.g. {@code gvisor} or {@code kata}
+ *     ("" = the cluster's default)
  * @param nodeSelector where workspace pods may be scheduled
  * @param tolerations taints workspace pods tolerate
  * @param podTemplate a pod merged under ours: its fields are kept unless we set them (labels,
@@ -29,11 +30,23 @@ import java.util.Optional;
  * @param orchestratorNamespace where the orchestrator's pods run: workspace pods accept connections
  *     only from pods labelled {@code sandcastle.dev/role: orchestrator} in that namespace ("" = the
  *     workspaces' own namespace)
+ * @param allowedRuntimeClasses the runtime classes a Terminal may name besides {@code runtimeClassName}
+ *     (the operator refuses others: whoever may write Terminals does not pick how pods are confined);
+ *     the orchestrator checks policies' runtimes itself, when they are saved
  */
 public record KubernetesSettings(
     String namespace, String image, String orchestratorId, String runtimeClassName, Map<String, String> nodeSelector,
     List<Toleration> tolerations, Optional<Pod> podTemplate, String storageClassName, Duration readyTimeout, String serviceDomain,
-    String orchestratorNamespace) {
+    String orchestratorNamespace, java.util.Set<String> allowedRuntimeClasses) {
+
+  /** Settings that allow no runtime class but {@code runtimeClassName}. */
+  public KubernetesSettings(
+      String namespace, String image, String orchestratorId, String runtimeClassName, Map<String, String> nodeSelector,
+      List<Toleration> tolerations, Optional<Pod> podTemplate, String storageClassName, Duration readyTimeout, String serviceDomain,
+      String orchestratorNamespace) {
+    this(namespace, image, orchestratorId, runtimeClassName, nodeSelector, tolerations, podTemplate, storageClassName, readyTimeout,
+        serviceDomain, orchestratorNamespace, java.util.Set.of());
+  }
 
   public KubernetesSettings {
     if (namespace == null || !namespace.matches("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")) {
@@ -56,6 +69,12 @@ public record KubernetesSettings(
     }
     serviceDomain = serviceDomain == null || serviceDomain.isBlank() ? "svc" : serviceDomain;
     orchestratorNamespace = orchestratorNamespace == null ? "" : orchestratorNamespace.trim();
+    allowedRuntimeClasses = allowedRuntimeClasses == null ? java.util.Set.of() : java.util.Set.copyOf(allowedRuntimeClasses);
+  }
+
+  /** Whether a workspace may ask for this runtime class: "" (the default), the default by its name, or an allowed one. */
+  public boolean allowsRuntimeClass(String name) {
+    return name.isEmpty() || name.equals(runtimeClassName) || allowedRuntimeClasses.contains(name);
   }
 
   /** Settings with the defaults for everything but the namespace, image and orchestrator id. */
@@ -66,6 +85,11 @@ public record KubernetesSettings(
 
   public KubernetesSettings withReadyTimeout(Duration timeout) {
     return new KubernetesSettings(namespace, image, orchestratorId, runtimeClassName, nodeSelector, tolerations, podTemplate,
-        storageClassName, timeout, serviceDomain, orchestratorNamespace);
+        storageClassName, timeout, serviceDomain, orchestratorNamespace, allowedRuntimeClasses);
+  }
+
+  public KubernetesSettings withAllowedRuntimeClasses(java.util.Set<String> allowed) {
+    return new KubernetesSettings(namespace, image, orchestratorId, runtimeClassName, nodeSelector, tolerations, podTemplate,
+        storageClassName, readyTimeout, serviceDomain, orchestratorNamespace, allowed);
   }
 }

@@ -97,9 +97,16 @@ public final class WorkspaceObjects {
    * @param memoryBytes memory limit (0 = none)
    * @param storageBytes size of the home volume
    * @param network whether it may open connections out of the pod
+   * @param runtimeClassName its pods' RuntimeClass ("" = the settings' {@code runtimeClassName})
    */
   public record Spec(String name, Map<String, String> labels, String image, Map<String, String> env, double cpus, long memoryBytes,
-      long storageBytes, boolean network) {
+      long storageBytes, boolean network, String runtimeClassName) {
+    /** A workspace under the settings' runtime class. */
+    public Spec(String name, Map<String, String> labels, String image, Map<String, String> env, double cpus, long memoryBytes,
+        long storageBytes, boolean network) {
+      this(name, labels, image, env, cpus, memoryBytes, storageBytes, network, "");
+    }
+
     public Spec {
       if (name == null || name.length() > MAX_BASE || !name.matches("[a-z]([-a-z0-9]*[a-z0-9])?")) {
         throw new IllegalArgumentException("a workspace name is a DNS-1035 label of at most " + MAX_BASE + " characters, got '" + name + "'");
@@ -117,6 +124,7 @@ public final class WorkspaceObjects {
       if (cpus < 0 || memoryBytes < 0 || storageBytes <= 0) {
         throw new IllegalArgumentException("workspace limits must not be negative, and storage must be positive");
       }
+      runtimeClassName = runtimeClassName == null ? "" : runtimeClassName.trim();
     }
   }
 
@@ -297,7 +305,7 @@ public final class WorkspaceObjects {
         .withHostname("workspace")
         .withTerminationGracePeriodSeconds(10L)
         .withSecurityContext(podSecurity())
-        .withRuntimeClassName(settings.runtimeClassName().isEmpty() ? null : settings.runtimeClassName())
+        .withRuntimeClassName(runtimeClass(spec))
         .withNodeSelector(settings.nodeSelector().isEmpty() ? null : settings.nodeSelector())
         .withTolerations(settings.tolerations())
         .addNewContainer().withName("workspace").withImage(spec.image()).withImagePullPolicy("IfNotPresent")
@@ -334,7 +342,7 @@ public final class WorkspaceObjects {
         .withAutomountServiceAccountToken(false)
         .withEnableServiceLinks(false)
         .withSecurityContext(podSecurity())
-        .withRuntimeClassName(settings.runtimeClassName().isEmpty() ? null : settings.runtimeClassName())
+        .withRuntimeClassName(runtimeClass(spec))
         .withNodeSelector(settings.nodeSelector().isEmpty() ? null : settings.nodeSelector())
         .withTolerations(settings.tolerations())
         .addNewContainer().withName("wipe").withImage(spec.image()).withImagePullPolicy("IfNotPresent")
@@ -346,6 +354,12 @@ public final class WorkspaceObjects {
         .endContainer()
         .addNewVolume().withName("home").withNewPersistentVolumeClaim().withClaimName(pvcName(spec.name())).endPersistentVolumeClaim().endVolume()
         .endSpec().build();
+  }
+
+  /** The spec's runtime class, else the settings'; null (the cluster's default) when neither names one. */
+  private String runtimeClass(Spec spec) {
+    String name = spec.runtimeClassName().isEmpty() ? settings.runtimeClassName() : spec.runtimeClassName();
+    return name.isEmpty() ? null : name;
   }
 
   private static io.fabric8.kubernetes.api.model.PodSecurityContext podSecurity() {

@@ -88,7 +88,7 @@ public final class OperatorBackend implements Backend {
     var limits = policy.limits();
     String cpu = limits.cpus() > 0 ? Math.max(1, Math.round(limits.cpus() * 1000)) + "m" : "";
     String memory = limits.memoryBytes() > 0 ? Long.toString(limits.memoryBytes()) : "";
-    return new Terminal.Spec(policy.image(), policy.env(), new Terminal.Resources(cpu, memory, Long.toString(policy.storageBytes())),
+    return new Terminal.Spec(policy.image(), policy.runtime(), policy.env(), new Terminal.Resources(cpu, memory, Long.toString(policy.storageBytes())),
         policy.network(), 0, false, null);
   }
 

@@ -49,6 +49,8 @@ public final class Terminal {
    * What a Terminal asks for.
    *
    * @param image the container image ("" = the operator's default)
+   * @param runtimeClassName the pod's RuntimeClass, e.g. {@code gvisor} ("" = the operator's default);
+   *     the operator refuses one it does not allow ({@code --allowed-runtimes})
    * @param env extra environment of the workspace
    * @param resources limits of the pod and size of the home volume
    * @param network {@code none} (no connections out of the pod) or {@code host} (any)
@@ -57,10 +59,11 @@ public final class Terminal {
    * @param resetToken a new value asks the operator to wipe the home volume (while suspended);
    *     {@code status.resetToken} echoes it when done
    */
-  public record Spec(String image, Map<String, String> env, Resources resources, String network, Integer idleTimeoutMinutes,
-      Boolean suspend, String resetToken) {
+  public record Spec(String image, String runtimeClassName, Map<String, String> env, Resources resources, String network,
+      Integer idleTimeoutMinutes, Boolean suspend, String resetToken) {
     public Spec {
       image = image == null ? "" : image;
+      runtimeClassName = runtimeClassName == null ? "" : runtimeClassName.trim();
       env = env == null ? Map.of() : Map.copyOf(env);
       resources = resources == null ? new Resources(null, null, null) : resources;
       network = network == null || network.isEmpty() ? "none" : network;
@@ -70,11 +73,11 @@ public final class Terminal {
     }
 
     public Spec withSuspend(boolean value) {
-      return new Spec(image, env, resources, network, idleTimeoutMinutes, value, resetToken);
+      return new Spec(image, runtimeClassName, env, resources, network, idleTimeoutMinutes, value, resetToken);
     }
 
     public Spec withResetToken(String token) {
-      return new Spec(image, env, resources, network, idleTimeoutMinutes, suspend, token);
+      return new Spec(image, runtimeClassName, env, resources, network, idleTimeoutMinutes, suspend, token);
     }
   }
 
@@ -155,7 +158,7 @@ public final class Terminal {
 
   public static Spec spec(GenericKubernetesResource terminal) {
     Object raw = terminal.getAdditionalProperties().get("spec");
-    return raw == null ? new Spec(null, null, null, null, null, null, null) : MAPPER.convertValue(raw, Spec.class);
+    return raw == null ? new Spec(null, null, null, null, null, null, null, null) : MAPPER.convertValue(raw, Spec.class);
   }
 
   public static Status status(GenericKubernetesResource terminal) {

@@ -81,7 +81,8 @@ public final class TerminalReconciler {
     try {
       workspace = workspace(terminal, spec, base);
     } catch (IllegalArgumentException e) {
-      write(terminal, before, phase(clock, base, before, "Error", "InvalidSpec", e.getMessage(), null));
+      // With the generation it describes, or a client waiting for this spec's outcome never sees it.
+      write(terminal, before, withGeneration(phase(clock, base, before, "Error", "InvalidSpec", e.getMessage(), null), terminal));
       return;
     }
 
@@ -150,8 +151,13 @@ public final class TerminalReconciler {
     double cpus = spec.resources().cpu().isEmpty() ? 0 : Quantity.getAmountInBytes(new Quantity(spec.resources().cpu())).doubleValue();
     long memory = spec.resources().memory().isEmpty() ? 0 : Quantity.getAmountInBytes(new Quantity(spec.resources().memory())).longValueExact();
     long storage = Quantity.getAmountInBytes(new Quantity(spec.resources().storage())).longValueExact();
+    if (!objects.settings().allowsRuntimeClass(spec.runtimeClassName())) {
+      throw new IllegalArgumentException("spec.runtimeClassName '" + spec.runtimeClassName() + "' is not allowed by the operator (its"
+          + " default runtime class, or one of --allowed-runtimes)");
+    }
     String image = spec.image().isEmpty() ? objects.settings().image() : spec.image();
-    return new WorkspaceObjects.Spec(base, labels, image, spec.env(), cpus, memory, storage, spec.network().equals("host"));
+    return new WorkspaceObjects.Spec(base, labels, image, spec.env(), cpus, memory, storage, spec.network().equals("host"),
+        spec.runtimeClassName());
   }
 
   /** The status that the pod's state implies. */

@@ -217,6 +217,31 @@ class KubernetesBackendTest {
   }
 
   @Test
+  void aPolicysRuntimeClassIsItsPodsAndChangingItReplacesThePod() throws Exception {
+    Tenant tenant = tenant("grace", "sandboxed", "default");
+    String name = KubernetesBackend.baseName(tenant.id());
+    dev.sandcastle.orchestrator.policy.Policy kata = new dev.sandcastle.orchestrator.policy.Policy("sandboxed", "", "kata",
+        Map.of(), 1.5, 512L << 20, 2L << 30, 256, Duration.ofMinutes(30), "none", "", "UTC");
+    Future<Instance> started = async(() -> backend.start(tenant, kata));
+    cluster.markReady(name);
+    result(started);
+    Pod first = client.pods().inNamespace(NAMESPACE).withName(name).get();
+    assertThat(first.getSpec().getRuntimeClassName()).isEqualTo("kata"); // the policy's, not the settings' gvisor
+
+    // The same policy without a runtime of its own: the settings' class, in a new pod.
+    dev.sandcastle.orchestrator.policy.Policy plain = new dev.sandcastle.orchestrator.policy.Policy("sandboxed", "", "",
+        Map.of(), 1.5, 512L << 20, 2L << 30, 256, Duration.ofMinutes(30), "none", "", "UTC");
+    Future<Instance> restarted = async(() -> backend.start(tenant, plain));
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> {
+      Pod pod = client.pods().inNamespace(NAMESPACE).withName(name).get();
+      return pod != null && !pod.getMetadata().getUid().equals(first.getMetadata().getUid());
+    });
+    cluster.markReady(name);
+    result(restarted);
+    assertThat(client.pods().inNamespace(NAMESPACE).withName(name).get().getSpec().getRuntimeClassName()).isEqualTo("gvisor");
+  }
+
+  @Test
   void resetWipesTheVolumeWithAShortLivedPodAndWaitsForItToSucceed() throws Exception {
     Tenant tenant = tenant("frank", "default", "default");
     start(backend, tenant, "none");

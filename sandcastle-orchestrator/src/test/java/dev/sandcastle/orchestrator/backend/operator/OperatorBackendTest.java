@@ -37,8 +37,8 @@ class OperatorBackendTest {
   void setUp() {
     cluster = new MockCluster(client);
     cluster.installTerminalCrd();
-    operator = new TerminalOperator(client, new WorkspaceObjects(KubernetesSettings.of(NAMESPACE, "sandcastle/sandbox:latest", "op")),
-        Clock.systemUTC(), Duration.ofSeconds(30));
+    operator = new TerminalOperator(client, new WorkspaceObjects(KubernetesSettings.of(NAMESPACE, "sandcastle/sandbox:latest", "op")
+        .withAllowedRuntimeClasses(java.util.Set.of("gvisor"))), Clock.systemUTC(), Duration.ofSeconds(30));
     operator.start();
     backend = new OperatorBackend(client, NAMESPACE, "orch-1", Duration.ofSeconds(20), Clock.systemUTC());
   }
@@ -80,6 +80,32 @@ class OperatorBackendTest {
     assertThat(instance.apiKey()).isEqualTo(WorkspaceObjects.apiKey(client.secrets().inNamespace(NAMESPACE)
         .withName(name + "-key").get()).orElseThrow());
     assertThat(backend.running()).containsExactly(tenant.id());
+  }
+
+  @Test
+  void aPolicysRuntimeGoesIntoTheTerminalAndTheOperatorRunsThePodUnderIt() throws Exception {
+    Tenant tenant = tenant("dora", "sandboxed", "default");
+    String name = OperatorBackend.terminalName(tenant.id());
+    Future<Instance> started = async(() -> backend.start(tenant, runtime("gvisor")));
+    cluster.markReady(name);
+    result(started);
+
+    assertThat(Terminal.spec(terminal(tenant)).runtimeClassName()).isEqualTo("gvisor");
+    assertThat(client.pods().inNamespace(NAMESPACE).withName(name).get().getSpec().getRuntimeClassName()).isEqualTo("gvisor");
+  }
+
+  @Test
+  void aRuntimeTheOperatorDoesNotAllowFailsTheStartWithItsReason() {
+    Tenant tenant = tenant("mallory", "sandboxed", "default");
+
+    assertThatThrownBy(() -> backend.start(tenant, runtime("kata"))).isInstanceOf(Unavailable.class)
+        .hasMessageContaining("spec.runtimeClassName 'kata' is not allowed by the operator");
+    assertThat(client.pods().inNamespace(NAMESPACE).withName(OperatorBackend.terminalName(tenant.id())).get()).isNull();
+  }
+
+  private static dev.sandcastle.orchestrator.policy.Policy runtime(String runtime) {
+    return new dev.sandcastle.orchestrator.policy.Policy("sandboxed", "", runtime, Map.of(), 1, 512L << 20, 1L << 30, 64,
+        Duration.ofMinutes(30), "none", "", "UTC");
   }
 
   @Test

@@ -34,7 +34,7 @@ class TerminalCrdTest {
 
   @Test
   void everyFieldTheOrchestratorAndTheOperatorWriteIsInTheSchemaWithItsType() {
-    Policy policy = new Policy("gpu", "example/image:1", Map.of("LANG", "C"), 2, 1L << 30, 5L << 30, 100, Duration.ofMinutes(10),
+    Policy policy = new Policy("gpu", "example/image:1", "gvisor", Map.of("LANG", "C"), 2, 1L << 30, 5L << 30, 100, Duration.ofMinutes(10),
         "host", "", "UTC");
     Terminal.Spec spec = OperatorBackend.spec(policy).withSuspend(true).withResetToken("token");
     Terminal.Status status = new Terminal.Status("Running", "http://ws.ns.svc:8000", "ws-key", Instant.now().toString(), "token", 3L,
@@ -47,7 +47,7 @@ class TerminalCrdTest {
     walk("", written, schema, problems);
     assertThat(problems).isEmpty();
     // And the walk did see the nested fields (a schema-less walk would pass vacuously).
-    assertThat(Terminal.tree(spec).toString()).contains("cpu", "memory", "storage", "LANG", "suspend", "resetToken");
+    assertThat(Terminal.tree(spec).toString()).contains("cpu", "memory", "storage", "LANG", "suspend", "resetToken", "runtimeClassName=gvisor");
   }
 
   @Test

@@ -32,8 +32,8 @@ class TerminalOperatorTest {
   void setUp() {
     cluster = new MockCluster(client);
     cluster.installTerminalCrd();
-    operator = new TerminalOperator(client, new WorkspaceObjects(KubernetesSettings.of(NAMESPACE, "sandcastle/sandbox:latest", "op")),
-        clock, Duration.ofMillis(500));
+    operator = new TerminalOperator(client, new WorkspaceObjects(KubernetesSettings.of(NAMESPACE, "sandcastle/sandbox:latest", "op")
+        .withAllowedRuntimeClasses(java.util.Set.of("gvisor"))), clock, Duration.ofMillis(500));
     operator.start();
   }
 
@@ -48,7 +48,7 @@ class TerminalOperatorTest {
   }
 
   private static Terminal.Spec spec() {
-    return new Terminal.Spec("", Map.of("LANG", "C.UTF-8"), new Terminal.Resources("500m", "268435456", "1Gi"), "none", 0, false, null);
+    return new Terminal.Spec("", "", Map.of("LANG", "C.UTF-8"), new Terminal.Resources("500m", "268435456", "1Gi"), "none", 0, false, null);
   }
 
   private Terminal.Status status(String name) {
@@ -124,7 +124,7 @@ class TerminalOperatorTest {
 
   @Test
   void aTerminalIdleForLongerThanItsTimeoutIsSuspendedByTheOperator() {
-    create("carol", new Terminal.Spec("", Map.of(), null, "none", 30, false, null));
+    create("carol", new Terminal.Spec("", "", Map.of(), null, "none", 30, false, null));
     cluster.markReady("carol");
     awaitPhase("carol", "Running");
 
@@ -147,7 +147,7 @@ class TerminalOperatorTest {
 
   @Test
   void aPodThatCannotPullItsImageMakesTheTerminalError() {
-    create("dave", new Terminal.Spec("no/such:image", Map.of(), null, "none", 0, false, null));
+    create("dave", new Terminal.Spec("no/such:image", "", Map.of(), null, "none", 0, false, null));
     cluster.markImagePullFailure("dave");
     awaitPhase("dave", "Error");
     assertThat(status("dave").message()).contains("ImagePullBackOff");
@@ -170,6 +170,42 @@ class TerminalOperatorTest {
     await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(status("erin").resetToken()).isEqualTo("r1"));
     await().atMost(Duration.ofSeconds(20)).until(() -> client.pods().inNamespace(NAMESPACE).withName("erin-wipe").get() == null);
     assertThat(status("erin").phase()).isEqualTo("Idle");
+  }
+
+  @Test
+  void aTerminalsRuntimeClassIsItsPodsAndChangingItReplacesThePod() {
+    create("frank", new Terminal.Spec("", "gvisor", Map.of(), null, "none", 0, false, null));
+    Pod sandboxed = cluster.awaitPod("frank");
+    assertThat(sandboxed.getSpec().getRuntimeClassName()).isEqualTo("gvisor");
+
+    create("grace", spec());
+    Pod plain = cluster.awaitPod("grace");
+    assertThat(plain.getSpec().getRuntimeClassName()).isNull(); // the operator names none: the cluster's default
+    cluster.markReady("grace");
+    awaitPhase("grace", "Running");
+
+    Terminal.in(client).inNamespace(NAMESPACE).withName("grace").edit(t -> {
+      Terminal.Spec was = Terminal.spec(t);
+      Terminal.setSpec(t, new Terminal.Spec(was.image(), "gvisor", was.env(), was.resources(), was.network(), was.idleTimeoutMinutes(),
+          was.suspend(), was.resetToken()));
+      return t;
+    });
+    await().atMost(Duration.ofSeconds(20)).until(() -> {
+      Pod pod = client.pods().inNamespace(NAMESPACE).withName("grace").get();
+      return pod != null && !pod.getMetadata().getUid().equals(plain.getMetadata().getUid());
+    });
+    assertThat(client.pods().inNamespace(NAMESPACE).withName("grace").get().getSpec().getRuntimeClassName()).isEqualTo("gvisor");
+  }
+
+  @Test
+  void aRuntimeClassTheOperatorDoesNotAllowIsAnErrorAndNothingIsMade() {
+    create("mallory", new Terminal.Spec("", "runc", Map.of(), null, "none", 0, false, null));
+    awaitPhase("mallory", "Error");
+
+    assertThat(status("mallory").message()).contains("spec.runtimeClassName 'runc' is not allowed by the operator");
+    assertThat(status("mallory").conditions()).anySatisfy(c -> assertThat(c.reason()).isEqualTo("InvalidSpec"));
+    assertThat(client.pods().inNamespace(NAMESPACE).withName("mallory").get()).isNull();
+    assertThat(client.persistentVolumeClaims().inNamespace(NAMESPACE).withName("mallory-home").get()).isNull();
   }
 
   @Test
