@@ -115,10 +115,16 @@ final class Orchestrator implements AutoCloseable {
 
     Backend backend = backend(config, multiUser, resources);
     resources.push(backend);
-    if (backend instanceof LocalBackend local) {
-      local.keepWarm(policies.resolve(dev.sandcastle.orchestrator.tenant.TenantKey.DEFAULT_POLICY), o.warmPool());
-    } else if (backend instanceof DockerBackend docker) {
-      docker.keepWarm(policies.resolve(dev.sandcastle.orchestrator.tenant.TenantKey.DEFAULT_POLICY), o.warmPool());
+    Policy warm;
+    try {
+      warm = policies.resolve(dev.sandcastle.orchestrator.tenant.TenantKey.DEFAULT_POLICY);
+    } catch (dev.sandcastle.core.errors.Unavailable e) {
+      warm = null; // its runtime is not allowed: Policies logged why; no spares under it
+    }
+    if (warm != null && backend instanceof LocalBackend local) {
+      local.keepWarm(warm, o.warmPool());
+    } else if (warm != null && backend instanceof DockerBackend docker) {
+      docker.keepWarm(warm, o.warmPool());
     }
     TenantService tenants = new TenantService(new TenantRepository(database), policies, backend, keys, audit, metrics, Clock.systemUTC(),
         o.maxTenantsPerUser());

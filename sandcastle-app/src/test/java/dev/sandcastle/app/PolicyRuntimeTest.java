@@ -1,7 +1,6 @@
 package dev.sandcastle.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -122,7 +121,7 @@ class PolicyRuntimeTest {
   }
 
   @Test
-  void aStoredPolicyWhoseRuntimeIsNoLongerAllowedStopsTheServerWithAClearMessage() throws Exception {
+  void aStoredPolicyWhoseRuntimeIsNoLongerAllowedRunsNoTenantUntilAnAdminChangesIt() throws Exception {
     Path dir = Files.createTempDirectory("sandcastle-runtime-restart");
     Map<Setting, String> settings = settings(dir);
     try (Orchestrator first = Orchestrator.start(Config.load(settings, Map.of(), 8080), new PrintWriter(new StringWriter()), false)) {
@@ -131,16 +130,18 @@ class PolicyRuntimeTest {
     }
 
     settings.put(Setting.ALLOWED_RUNTIMES, "runsc");
-    Config restarted = Config.load(settings, Map.of(), 8080);
-
-    assertThatThrownBy(() -> Orchestrator.start(restarted, new PrintWriter(new StringWriter()), false))
-        .hasMessageContaining("the stored policy 'sandboxed' names the runtime 'kata', which this server does not allow")
-        .hasMessageContaining("--allowed-runtimes");
-    // Nothing was left holding the data directory: with the runtime allowed again it starts.
-    settings.put(Setting.ALLOWED_RUNTIMES, "runsc,kata");
-    try (Orchestrator again = Orchestrator.start(Config.load(settings, Map.of(), 8080), new PrintWriter(new StringWriter()), false)) {
-      Http http = new Http("http://127.0.0.1:" + again.port(), Map.of("Authorization", "Bearer " + ADMIN_KEY));
-      assertThat(http.get("/api/v1/policies/sandboxed").json().path("runtime").asString()).isEqualTo("kata");
+    try (Orchestrator restarted = Orchestrator.start(Config.load(settings, Map.of(), 8080), new PrintWriter(new StringWriter()), false)) {
+      String base = "http://127.0.0.1:" + restarted.port();
+      Http admin = new Http(base, Map.of("Authorization", "Bearer " + ADMIN_KEY));
+      Http user = new Http(base, Map.of("Authorization", "Bearer " + ADMIN_KEY, "X-User-Id", "uma"));
+      Http.Response refused = user.get("/p/sandboxed/files/list?directory=.");
+      assertThat(refused.status()).isEqualTo(503);
+      assertThat(refused.text()).contains("the policy 'sandboxed' names the runtime 'kata', which this server does not allow")
+          .contains("--allowed-runtimes");
+      assertThat(admin.get("/api/v1/policies/sandboxed").json().path("runtime").asString()).as("the admin still sees it").isEqualTo("kata");
+      assertThat(admin.put("/api/v1/policies/sandboxed", policy("sandboxed", "runsc")).status()).isEqualTo(200);
+      assertThat(admin.get("/api/v1/policies/sandboxed").json().path("runtime").asString()).isEqualTo("runsc");
     }
   }
+
 }

@@ -110,7 +110,7 @@ public final class AdminApi {
 
     // Policies
     r.get("/api/v1/policies", ctx -> ctx.json(policies.list().stream().map(AdminApi::policy).toList()));
-    r.get("/api/v1/policies/{id}", ctx -> ctx.json(policy(policies.resolve(ctx.pathParam("id")))));
+    r.get("/api/v1/policies/{id}", ctx -> ctx.json(policy(policies.get(ctx.pathParam("id")))));
     r.post("/api/v1/policies", ctx -> {
       Bodies.PolicyBody body = ctx.bodyAsClass(Bodies.PolicyBody.class);
       Policy saved = policies.save(body.toPolicy(Optional.ofNullable(body.id()).orElseThrow(() -> new BadRequest("id is required")), policies.maxima()));

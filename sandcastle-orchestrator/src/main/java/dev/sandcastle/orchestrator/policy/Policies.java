@@ -2,11 +2,14 @@ package dev.sandcastle.orchestrator.policy;
 
 import dev.sandcastle.core.errors.BadRequest;
 import dev.sandcastle.core.errors.NotFound;
+import dev.sandcastle.core.errors.Unavailable;
 import dev.sandcastle.orchestrator.tenant.TenantKey;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The policies in force: those stored in the database, and the server's own {@code default}
@@ -17,6 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * are served from memory; writes go to the database first.
  */
 public final class Policies {
+  private static final Logger log = LoggerFactory.getLogger(Policies.class);
   private final PolicyRepository repository;
   private final Policy maxima;
   private final Set<String> allowedImages;
@@ -33,7 +37,6 @@ public final class Policies {
    * @param allowedImages images a policy may name ("" — the server's default image — is always allowed)
    * @param allowedRuntimes runtimes a policy may name ("" — the server's default runtime — is always
    *     allowed; the wiring adds the server's own default runtime by its name)
-   * @throws IllegalStateException when a stored policy names a runtime not allowed
    */
   public Policies(PolicyRepository repository, Policy maxima, Set<String> allowedImages, Set<String> allowedRuntimes) {
     this.repository = repository;
@@ -42,12 +45,16 @@ public final class Policies {
     this.allowedRuntimes = Set.copyOf(allowedRuntimes);
     for (Policy stored : repository.list()) {
       if (!runtimeAllowed(stored.runtime())) {
-        throw new IllegalStateException("the stored policy '" + stored.id() + "' names the runtime '" + stored.runtime()
-            + "', which this server does not allow (" + allowedText() + "): add it to --allowed-runtimes, or start the server with it"
-            + " and change the policy");
+        log.error("{}; its tenants cannot start until an admin changes the policy or the server's --allowed-runtimes",
+            notAllowed(stored));
       }
       cache.put(stored.id(), stored.clampTo(maxima));
     }
+  }
+
+  private String notAllowed(Policy policy) {
+    return "the policy '" + policy.id() + "' names the runtime '" + policy.runtime() + "', which this server does not allow ("
+        + allowedText() + ")";
   }
 
   private boolean runtimeAllowed(String runtime) {
@@ -59,8 +66,29 @@ public final class Policies {
         : "allowed: " + String.join(", ", new java.util.TreeSet<>(allowedRuntimes)) + ", or empty for the server's default";
   }
 
-  /** The policy a tenant runs under, clamped. */
+  /**
+   * The policy a tenant runs under, clamped.
+   *
+   * @throws NotFound no policy of that name
+   * @throws Unavailable the stored policy names a runtime this server no longer allows (after a
+   *     restart with a shorter --allowed-runtimes): its tenants never run under another runtime
+   *     than the policy promises, and an admin can still see and change the policy
+   */
   public Policy resolve(String id) {
+    Policy policy = get(id);
+    if (!runtimeAllowed(policy.runtime())) {
+      throw new Unavailable(notAllowed(policy) + "; an admin must change the policy or the server's --allowed-runtimes");
+    }
+    return policy;
+  }
+
+  /**
+   * The policy as stored (clamped), whether or not tenants can run under it now: what the admin
+   * API shows.
+   *
+   * @throws NotFound no policy of that name
+   */
+  public Policy get(String id) {
     Policy policy = cache.get(id);
     if (policy != null) {
       return policy;

@@ -369,7 +369,7 @@ public final class TenantService implements AutoCloseable {
       }
       Policy policy;
       try {
-        policy = policies.resolve(tenant.key().policyId());
+        policy = policies.get(tenant.key().policyId()); // idle and reset rules apply whatever its runtime
       } catch (NotFound e) {
         policy = policies.maxima(); // its policy was deleted: the server's limits apply
       }
@@ -390,7 +390,7 @@ public final class TenantService implements AutoCloseable {
     try {
       entry.lock.lock();
       try {
-        Policy policy = policies.resolve(entry.tenant.key().policyId());
+        Policy policy = policies.get(entry.tenant.key().policyId());
         if (entry.instance != null && entry.idle() && clock.millis() - entry.lastAccess > policy.idleTimeout().toMillis()) {
           log.info("tenant {} idle for {}: stopping its workspace", entry.tenant.id(), policy.idleTimeout());
           stopLocked(entry, Caller.SYSTEM, "idle_cleanup");

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sandcastle.core.errors.BadRequest;
+import dev.sandcastle.core.errors.Unavailable;
 import dev.sandcastle.orchestrator.db.Database;
 import dev.sandcastle.orchestrator.db.TestDatabase;
 import java.time.Duration;
@@ -71,13 +72,16 @@ class PoliciesTest {
   }
 
   @Test
-  void aStoredPolicyWhoseRuntimeIsNoLongerAllowedStopsTheServerFromStarting() {
+  void aStoredPolicyWhoseRuntimeIsNoLongerAllowedRunsNoTenantButCanBeChanged() {
     new Policies(repository, MAXIMA, Set.of(), Set.of("runsc")).save(policy("sandboxed", "runsc"));
 
     // Restarted with runsc off the list: its tenants would run under another runtime than the policy says.
-    assertThatThrownBy(() -> new Policies(repository, MAXIMA, Set.of(), Set.of("kata"))).isInstanceOf(IllegalStateException.class)
-        .hasMessageContaining("the stored policy 'sandboxed' names the runtime 'runsc', which this server does not allow")
+    Policies restarted = new Policies(repository, MAXIMA, Set.of(), Set.of("kata"));
+    assertThatThrownBy(() -> restarted.resolve("sandboxed")).isInstanceOf(Unavailable.class)
+        .hasMessageContaining("the policy 'sandboxed' names the runtime 'runsc', which this server does not allow")
         .hasMessageContaining("--allowed-runtimes");
-    assertThat(new Policies(repository, MAXIMA, Set.of(), Set.of("runsc", "kata")).resolve("sandboxed").runtime()).isEqualTo("runsc");
+    assertThat(restarted.list()).extracting(Policy::id).as("the admin still sees it").contains("sandboxed");
+    assertThat(restarted.save(policy("sandboxed", "kata")).runtime()).isEqualTo("kata");
+    assertThat(restarted.resolve("sandboxed").runtime()).as("changed, it runs again").isEqualTo("kata");
   }
 }
