@@ -271,37 +271,45 @@ class DockerBackendTest {
   }
 
   /**
-   * With gVisor as the runtime (bin/docker-up registers runsc with the engine), a workspace runs
-   * on gVisor's kernel: commands, Python and a terminal work as anywhere else, and the tenant
-   * leaves nothing behind.
+   * A policy naming gVisor (allowed with --allowed-runtimes; bin/docker-up registers runsc with the
+   * engine) runs its tenants on gVisor's kernel: commands, Python and a terminal work as anywhere
+   * else. A tenant of the default policy on the same server stays on the engine's runtime, and
+   * both leave nothing behind.
    */
   @Test
   @Order(9)
-  void aWorkspaceRunsUnderGvisorWhenTheRuntimeIsRunsc() throws Exception {
+  void aPolicyNamingRunscRunsItsWorkspacesUnderGvisor() throws Exception {
     assertThat(docker("info", "--format", "{{range $name, $_ := .Runtimes}}{{$name}} {{end}}"))
         .as("the engine knows runsc (bin/docker-up registers it)").contains("runsc");
     Path gvisor = Files.createTempDirectory("sandcastle-docker-gvisor");
     String oid = dev.sandcastle.orchestrator.backend.docker.DockerBackend.idOf(gvisor.toAbsolutePath().normalize().toString());
-    try (Orchestrator sandboxed = start(gvisor, "0", "none", Map.of(Setting.DOCKER_RUNTIME, "runsc"))) {
-      String base = "http://127.0.0.1:" + sandboxed.port();
-      Http erin = new Http(base, Map.of("Authorization", "Bearer " + ADMIN_KEY, "X-User-Id", "erin"));
-      assertThat(output(erin.run("dmesg | head -1"))).contains("Starting gVisor");
-      assertThat(output(erin.run("python3 -c 'import numpy; print(numpy.arange(4).sum())'"))).isEqualTo("6\n");
-      JsonNode failed = erin.run("exit 3");
-      assertThat(failed.path("exit_code").asInt()).as("exit codes arrive (children reaped without pidfds)").isEqualTo(3);
+    try (Orchestrator server = start(gvisor, "0", "none", Map.of(Setting.ALLOWED_RUNTIMES, "runsc"))) {
+      String base = "http://127.0.0.1:" + server.port();
       Http admin = new Http(base, Map.of("Authorization", "Bearer " + ADMIN_KEY));
-      String container = admin.get("/api/v1/tenants").json().path(0).path("instance_id").asString();
-      assertThat(docker("inspect", "--format", "{{.HostConfig.Runtime}}", container).trim()).isEqualTo("runsc");
+      assertThat(admin.post("/api/v1/policies", Map.of("id", "gvisor", "runtime", "runsc")).status()).isEqualTo(201);
+      Http erin = new Http(base, Map.of("Authorization", "Bearer " + ADMIN_KEY, "X-User-Id", "erin"));
+      assertThat(output(erin.run("/p/gvisor", "dmesg | head -1"))).contains("Starting gVisor");
+      assertThat(output(erin.run("/p/gvisor", "python3 -c 'import numpy; print(numpy.arange(4).sum())'"))).isEqualTo("6\n");
+      assertThat(erin.run("/p/gvisor", "exit 3").path("exit_code").asInt()).as("exit codes arrive (children reaped without pidfds)").isEqualTo(3);
+      assertThat(output(erin.run("dmesg 2>&1 | grep -c gVisor || true"))).as("her default-policy workspace is not on gVisor").isEqualTo("0\n");
+      Map<String, String> runtimes = new java.util.HashMap<>();
+      for (JsonNode tenant : admin.get("/api/v1/tenants").json()) {
+        runtimes.put(tenant.path("policy_id").asString(),
+            docker("inspect", "--format", "{{.HostConfig.Runtime}}", tenant.path("instance_id").asString()).trim());
+      }
+      assertThat(runtimes).containsEntry("gvisor", "runsc").containsEntry("default", "runc");
 
-      String id = erin.post("/api/terminals", Map.of()).json().path("id").asString();
-      Socket socket = new Socket("ws://127.0.0.1:" + sandboxed.port() + "/api/terminals/" + id + "?user_id=erin");
+      String id = erin.post("/p/gvisor/api/terminals", Map.of()).json().path("id").asString();
+      Socket socket = new Socket("ws://127.0.0.1:" + server.port() + "/p/gvisor/api/terminals/" + id + "?user_id=erin");
       socket.text("{\"type\":\"auth\",\"token\":\"" + ADMIN_KEY + "\"}");
       socket.bytes("echo $((6*7)) under $(uname -s)\n");
       Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> socket.received().contains("42 under Linux"));
       socket.bytes("exit\n");
       assertThat(socket.closeCode()).isEqualTo(1000);
 
-      assertThat(admin.delete("/api/v1/tenants/" + admin.get("/api/v1/tenants").json().path(0).path("id").asString()).status()).isEqualTo(204);
+      for (JsonNode tenant : admin.get("/api/v1/tenants").json()) {
+        assertThat(admin.delete("/api/v1/tenants/" + tenant.path("id").asString()).status()).isEqualTo(204);
+      }
     }
     assertThat(docker("ps", "-aq", "--filter", "label=sandcastle.orchestrator=" + oid)).as("containers left").isBlank();
     assertThat(docker("volume", "ls", "-q", "--filter", "label=sandcastle.orchestrator=" + oid)).as("volumes left").isBlank();
