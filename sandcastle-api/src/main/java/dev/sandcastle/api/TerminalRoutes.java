@@ -89,10 +89,9 @@ final class TerminalRoutes {
     ctx.session.setIdleTimeout(IDLE_TIMEOUT);
     ctx.enableAutomaticPings(PING_SECONDS, TimeUnit.SECONDS);
     Connection connection = new Connection(ctx.session, ctx.pathParam("id"));
-    if (unauthenticated.admit(ctx, () -> connection.refuse(CLOSE_AUTH,
-        "authentication timed out: send {\"type\":\"auth\",\"token\":\"<API key>\"} first"))) {
-      connections.put(ctx.sessionId(), connection);
-    }
+    connections.put(ctx.sessionId(), connection);
+    unauthenticated.admit(ctx, () -> connection.refuse(CLOSE_AUTH,
+        "authentication timed out: send {\"type\":\"auth\",\"token\":\"<API key>\"} first"));
   }
 
   private void text(WsMessageContext ctx) {

@@ -592,7 +592,7 @@ public final class DockerBackend implements Backend {
         volumeQuotas = true;
         return;
       } catch (DockerClient.Failure e) {
-        if (!String.valueOf(e.getMessage()).contains("quota")) {
+        if (!String.valueOf(e.getMessage()).contains("no quota support")) {
           throw e;
         }
         volumeQuotas = false;
