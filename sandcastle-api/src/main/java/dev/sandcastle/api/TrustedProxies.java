@@ -50,7 +50,12 @@ public final class TrustedProxies {
     for (String raw : list.split(",")) {
       String entry = raw.strip();
       if (!entry.isEmpty()) {
-        ranges.add(Range.parse(entry));
+        Range range = Range.parse(entry);
+        if (range.bits() == 0) {
+          throw new IllegalArgumentException("'" + entry + "' trusts every address, so any client could name itself;"
+              + " list the proxies' own addresses");
+        }
+        ranges.add(range);
       }
     }
     return ranges.isEmpty() ? NONE : new TrustedProxies(ranges);

@@ -39,6 +39,7 @@ class TrustedProxiesTest {
     assertThatThrownBy(() -> TrustedProxies.parse("10.0.0.0/33")).hasMessageContaining("'10.0.0.0/33'").hasMessageContaining("0-32");
     assertThatThrownBy(() -> TrustedProxies.parse("proxy.example.com")).hasMessageContaining("'proxy.example.com'");
     assertThatThrownBy(() -> TrustedProxies.parse("10.0.0.0/x")).hasMessageContaining("not a CIDR range");
+    assertThatThrownBy(() -> TrustedProxies.parse("0.0.0.0/0")).hasMessageContaining("trusts every address");
   }
 
   @Test
