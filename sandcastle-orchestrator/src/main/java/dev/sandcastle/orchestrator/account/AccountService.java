@@ -66,6 +66,8 @@ public final class AccountService implements AutoCloseable {
   static final int MAX_NAME = 256;
   /** The longest {@code jti} recorded (ours have 22 characters). */
   static final int MAX_TOKEN_ID = 64;
+  /** Sessions of one account signed out one by one and still remembered; past it a sign-out is everywhere. */
+  static final int MAX_SIGNED_OUT = 100;
   private static final Pattern EMAIL = Pattern.compile("[^\\s@\\p{Cntrl}]+@[^\\s@\\p{Cntrl}]+\\.[^\\s@\\p{Cntrl}.]+");
   private static final String SIGN_IN_FAILED = "the email or password is wrong";
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -236,6 +238,17 @@ public final class AccountService implements AutoCloseable {
           + " or let it expire");
     }
     String account = claims.getSubject();
+    if (revocations.signedOutOneByOne(account) >= MAX_SIGNED_OUT) {
+      // Each signed-out token is remembered (and held in memory) until it expires; an account
+      // that signs in and out in a loop would grow that without bound. Past the cap, this sign-out
+      // covers every session of the account, and the single ones are forgotten.
+      invalidate(account);
+      audit.record(AuditEvent.builder(AuditEvent.SIGN_OUT).user(account).request(caller.requestId())
+          .client(caller.ipAddress(), caller.userAgent()).resource("account", account)
+          .detail(Map.of("everywhere", true, "session", tokenId, "reason", "more than " + MAX_SIGNED_OUT
+              + " sessions signed out one by one")).status(204).build());
+      return;
+    }
     revocations.revoke(tokenId, account, claims.getExpirationTime().toInstant());
     audit.record(AuditEvent.builder(AuditEvent.SIGN_OUT).user(account).request(caller.requestId())
         .client(caller.ipAddress(), caller.userAgent()).resource("account", account)

@@ -86,8 +86,15 @@ final class RevocationList implements Revocations, AutoCloseable {
     boolean exists = repository.invalidateBefore(accountId, at);
     if (exists) {
       validAfter.merge(accountId, at, RevocationList::later);
+      // Every token signed out one by one was issued before now: the time covers them all.
+      repository.forget(accountId).forEach(revoked::remove);
     }
     return exists;
+  }
+
+  /** How many of the account's tokens are signed out one by one (one query). */
+  int signedOutOneByOne(String accountId) {
+    return repository.countFor(accountId);
   }
 
   /** The time before which the account's tokens are refused; {@link Instant#MIN} when there is none. */

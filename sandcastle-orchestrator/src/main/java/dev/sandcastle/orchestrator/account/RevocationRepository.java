@@ -4,6 +4,7 @@ import dev.sandcastle.orchestrator.db.Database;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.jdbi.v3.core.Jdbi;
@@ -43,6 +44,22 @@ final class RevocationRepository {
         .map((rs, ctx) -> Map.entry(rs.getString("jti"), ctx.findColumnMapperFor(Instant.class).orElseThrow().map(rs, "expires_at", ctx)))
         .forEach(e -> revoked.put(e.getKey(), e.getValue())));
     return revoked;
+  }
+
+  /** How many of the account's signed-out tokens are recorded. */
+  int countFor(String accountId) {
+    return jdbi.withHandle(h -> h.createQuery("SELECT COUNT(*) FROM revoked_sessions WHERE account_id = :account")
+        .bind("account", accountId).mapTo(Integer.class).one());
+  }
+
+  /** Deletes the account's signed-out tokens; returns their ids. */
+  List<String> forget(String accountId) {
+    return jdbi.inTransaction(h -> {
+      List<String> ids = h.createQuery("SELECT jti FROM revoked_sessions WHERE account_id = :account")
+          .bind("account", accountId).mapTo(String.class).list();
+      h.createUpdate("DELETE FROM revoked_sessions WHERE account_id = :account").bind("account", accountId).execute();
+      return ids;
+    });
   }
 
   /** Deletes the rows of tokens that expired before {@code before}; how many went. */

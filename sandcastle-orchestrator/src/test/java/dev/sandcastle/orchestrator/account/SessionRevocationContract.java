@@ -131,6 +131,25 @@ abstract class SessionRevocationContract extends DatabaseContract {
   }
 
   @Test
+  void pastAHundredSingleSignOutsASignOutCoversEverySessionAndTheSingleOnesAreForgotten() {
+    AccountService accounts = start();
+    Authenticator auth = authenticator(accounts);
+    String kept = accounts.issue(ada).token();
+    for (int i = 0; i < AccountService.MAX_SIGNED_OUT; i++) {
+      accounts.signOut(accounts.issue(ada).token(), CALLER);
+    }
+    assertThat(revokedRows()).isEqualTo(AccountService.MAX_SIGNED_OUT);
+    assertThat(as(auth, kept).userId()).as("one by one so far").contains(ada.id());
+
+    accounts.signOut(accounts.issue(ada).token(), CALLER);
+
+    assertThatThrownBy(() -> as(auth, kept)).isInstanceOf(Unauthorized.class);
+    assertThat(revokedRows()).as("covered by the account's time, the single ones are gone").isZero();
+    clock.advance(Duration.ofSeconds(2));
+    assertThat(as(auth, accounts.issue(ada).token()).userId()).as("a later sign-in works").contains(ada.id());
+  }
+
+  @Test
   void signingOutEverywhereRefusesEverySessionUntilThenAndNotTheNextSignIn() {
     AccountService accounts = start();
     Authenticator auth = authenticator(accounts);
