@@ -21,6 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public record Handshake(String path, Map<String, String> pathParams, Map<String, String> query, Map<String, String> headers,
     String remoteAddress, Map<String, Object> attributes) {
   public static final String ATTRIBUTE = "sandcastle.handshake";
+  private static final String CLOSER = "sandcastle.closer";
 
   public Handshake {
     pathParams = Map.copyOf(pathParams);
@@ -38,6 +39,22 @@ public record Handshake(String path, Map<String, String> pathParams, Map<String,
     Map<String, String> headers = new TreeMap<>();
     ctx.headerMap().forEach((name, value) -> headers.putIfAbsent(name.toLowerCase(Locale.ROOT), value));
     return new Handshake(ctx.path(), ctx.pathParamMap(), query, headers, ctx.ip(), new ConcurrentHashMap<>());
+  }
+
+  /**
+   * How this socket can be closed later by whoever authenticated it (the orchestrator closes the
+   * sockets of sessions that are signed out); the route sets it before {@link Access#checkSocket}.
+   */
+  public void closeWith(java.util.function.BiConsumer<Integer, String> close) {
+    attributes.put(CLOSER, close);
+  }
+
+  /** Closes the socket with this code and reason, if its route said how; else nothing. */
+  @SuppressWarnings("unchecked")
+  public void close(int code, String reason) {
+    if (attributes.get(CLOSER) instanceof java.util.function.BiConsumer<?, ?> close) {
+      ((java.util.function.BiConsumer<Integer, String>) close).accept(code, reason);
+    }
   }
 
   public Optional<String> queryParam(String name) {

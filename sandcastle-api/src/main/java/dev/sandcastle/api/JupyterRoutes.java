@@ -111,6 +111,7 @@ final class JupyterRoutes {
     Handshake upgrade = ctx.attribute(Handshake.ATTRIBUTE);
     Workspace ws;
     try {
+      upgrade.closeWith(ctx::closeSession);
       auth.checkSocket(upgrade, Optional.ofNullable(ctx.queryParam("token")));
       ws = workspaces.of(upgrade);
     } catch (SocketRefused e) {

@@ -112,6 +112,7 @@ final class TerminalRoutes {
       Handshake upgrade = ctx.attribute(Handshake.ATTRIBUTE);
       Workspace workspace;
       try {
+        upgrade.closeWith(ctx::closeSession);
         auth.checkSocket(upgrade, java.util.Optional.of(token));
         connection.authenticated(upgrade); // from here on, its close is reported to auth
         workspace = workspaces.of(upgrade);

@@ -151,6 +151,17 @@ final class Orchestrator implements AutoCloseable {
     TenantAccess access = new TenantAccess(new Authenticator(authSettings, http, accounts.revocations()), new FailureThrottle(), audit, tenants, policies,
         (method, path) -> ((method.equals("GET") || method.equals("HEAD")) && ChatRoutes.isSignedPath(path))
             || AccountRoutes.isCredentialFree(method, path) || WebRoutes.isPublic(method, path));
+    // Sockets check their token once, at their start: close those whose session was signed out since.
+    var socketSweep = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+        Thread.ofPlatform().name("signed-out-sockets").daemon().factory());
+    socketSweep.scheduleWithFixedDelay(() -> {
+      try {
+        access.closeSignedOutSockets();
+      } catch (RuntimeException e) {
+        org.slf4j.LoggerFactory.getLogger(Orchestrator.class).warn("closing signed-out sockets failed: {}", e.toString());
+      }
+    }, 5, 5, java.util.concurrent.TimeUnit.SECONDS);
+    resources.push(socketSweep::shutdownNow);
     WebRoutes web = new WebRoutes();
     AccountRoutes accountRoutes = new AccountRoutes(accounts, access);
     ConversationRoutes conversationRoutes = new ConversationRoutes(new ConversationService(database));

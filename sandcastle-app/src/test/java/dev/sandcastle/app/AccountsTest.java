@@ -115,16 +115,27 @@ class AccountsTest {
   }
 
   @Test
-  void aSignedOutTokenIsRefusedForTheWorkspaceAndTheOtherSessionGoesOn() {
+  void aSignedOutTokenIsRefusedForTheWorkspaceAndTheOtherSessionGoesOn() throws Exception {
     anonymous.post("/api/auth/signup", Map.of("email", "erin@example.com", "name", "Erin", "password", "erins-password"));
-    Http laptop = bearer(anonymous.post("/api/auth/signin", Map.of("email", "erin@example.com", "password", "erins-password"))
-        .json().path("token").asString());
+    String laptopToken = anonymous.post("/api/auth/signin", Map.of("email", "erin@example.com", "password", "erins-password"))
+        .json().path("token").asString();
+    Http laptop = bearer(laptopToken);
     Http phone = bearer(anonymous.post("/api/auth/signin", Map.of("email", "erin@example.com", "password", "erins-password"))
         .json().path("token").asString());
     assertThat(output(laptop.run("echo before"))).isEqualTo("before\n");
 
+    // A terminal opened with the laptop's session, still open when it signs out.
+    String erin = laptop.get("/api/auth/me").json().path("id").asString();
+    String terminal = laptop.post("/api/terminals", Map.of()).json().path("id").asString();
+    Socket socket = new Socket("ws://127.0.0.1:" + server.port() + "/api/terminals/" + terminal + "?user_id=" + erin);
+    socket.text("{\"type\":\"auth\",\"token\":\"" + laptopToken + "\"}");
+    socket.bytes("echo $((6*7))\n");
+    Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> socket.received().contains("42"));
+
     assertThat(laptop.post("/api/auth/signout", Map.of()).status()).isEqualTo(204);
 
+    assertThat(socket.closeCode()).as("the open terminal is closed too (within a sweep)").isEqualTo(4001);
+    assertThat(socket.closeReason).contains("signed out");
     assertThat(laptop.post("/execute?wait=5", Map.of("command", "echo after")).status()).isEqualTo(401);
     assertThat(laptop.get("/api/auth/me").status()).isEqualTo(401);
     assertThat(output(phone.run("echo still here"))).isEqualTo("still here\n");

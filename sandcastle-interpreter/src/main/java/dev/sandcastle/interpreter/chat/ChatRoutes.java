@@ -76,6 +76,7 @@ public final class ChatRoutes {
           return; // timed out or refused meanwhile
         }
         dev.sandcastle.api.Handshake handshake = ctx.attribute(dev.sandcastle.api.Handshake.ATTRIBUTE);
+        handshake.closeWith(ctx::closeSession);
         try {
           String user = tenants.authenticate(handshake, dev.sandcastle.api.Access.authMessageToken(ctx.message()));
           pages.put(ctx.sessionId(), broker.register(user, text -> {

@@ -76,6 +76,11 @@ public final class Authenticator {
    * @throws Unauthorized when the token is missing or does not verify
    * @throws Forbidden when a user token is sent with another user's {@code X-User-Id}
    */
+  /** Whether the token is one of this server's session tokens and has been signed out since it was accepted. */
+  public boolean signedOut(String token) {
+    return sessions.map(own -> own.signedOut(token)).orElse(false);
+  }
+
   public Principal authenticate(Optional<String> bearerToken, Optional<String> xUserId) {
     String token = bearerToken.filter(t -> !t.isBlank())
         .orElseThrow(() -> new Unauthorized("credentials are missing: send the API key or a user token as a Bearer token"));

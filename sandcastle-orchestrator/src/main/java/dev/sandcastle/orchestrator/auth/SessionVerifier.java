@@ -33,6 +33,26 @@ final class SessionVerifier {
   }
 
   /**
+   * Whether this is one of our tokens and it has been signed out since (expiry aside): for
+   * sockets that authenticated with it and are still open.
+   */
+  boolean signedOut(String token) {
+    SignedJWT jwt;
+    try {
+      jwt = JwtVerifier.parse(token);
+      if (!JWSAlgorithm.HS256.equals(jwt.getHeader().getAlgorithm()) || !JwtVerifier.verifyHmac(jwt, key)) {
+        return false;
+      }
+      JWTClaimsSet claims = jwt.getJWTClaimsSet();
+      Principal.User user = JwtVerifier.user(claims);
+      return revocations.revoked(user.user(), Optional.ofNullable(claims.getJWTID()).filter(id -> !id.isEmpty()),
+          Optional.ofNullable(claims.getIssueTime()).map(Date::toInstant));
+    } catch (Unauthorized | java.text.ParseException e) {
+      return false;
+    }
+  }
+
+  /**
    * The user of one of our tokens; empty when the token is not one of ours (not a JWT, another
    * algorithm, or a signature made with another key).
    *

@@ -133,6 +133,7 @@ public final class ProxyRoutes implements AutoCloseable {
 
   private void open(WsContext ctx, Optional<String> token, boolean terminal) {
     Handshake handshake = ctx.attribute(Handshake.ATTRIBUTE);
+    handshake.closeWith(ctx::closeSession);
     try {
       access.checkSocket(handshake, token);
     } catch (SocketRefused e) {

@@ -23,6 +23,7 @@ import dev.sandcastle.orchestrator.tenant.TenantKey;
 import dev.sandcastle.orchestrator.tenant.TenantService;
 import io.javalin.http.Context;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -56,6 +57,8 @@ public final class TenantAccess implements Access, Workspaces {
   private final FailureLog floods = new FailureLog(20, java.time.Duration.ofMinutes(1), 10_000);
 
   private final java.util.function.BiPredicate<String, String> credentialFree;
+  // Open sockets and the token each authenticated with (by identity: a handshake's attributes change).
+  private final Map<Handshake, String> openSockets = java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
 
   /**
    * @param credentialFree requests (method, path) let through here without credentials: those that
@@ -152,12 +155,31 @@ public final class TenantAccess implements Access, Workspaces {
     throttle.succeeded(socket.remoteAddress());
     socket.attributes().put(TENANT, key);
     socket.attributes().put(CALLER, caller);
+    presented.ifPresent(t -> openSockets.put(socket, t));
     tenants.socketOpened(key);
     audit.record(AuditEvent.builder("ws_connect").user(key.userId()).request(requestId).client(socket.remoteAddress(), agent).resource("websocket", socket.path()).build());
   }
 
+  /**
+   * Closes the open sockets whose session has been signed out since they authenticated (4001): a
+   * socket checks its token once, at its start, and automatic pings keep it open for hours. Called
+   * every few seconds by the wiring; returns how many were closed.
+   */
+  public int closeSignedOutSockets() {
+    List<Handshake> ended;
+    synchronized (openSockets) {
+      ended = openSockets.entrySet().stream().filter(e -> authenticator.signedOut(e.getValue())).map(Map.Entry::getKey).toList();
+    }
+    for (Handshake socket : ended) {
+      openSockets.remove(socket);
+      socket.close(SocketRefused.AUTH, "the session has been signed out: sign in again");
+    }
+    return ended.size();
+  }
+
   @Override
   public void socketClosed(Handshake socket) {
+    openSockets.remove(socket);
     if (socket.attributes().remove(TENANT) instanceof TenantKey key) { // once per socket, however often called
       tenants.socketClosed(key);
       Caller caller = (Caller) socket.attributes().get(CALLER);

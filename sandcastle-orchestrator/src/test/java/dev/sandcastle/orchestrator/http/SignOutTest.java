@@ -153,6 +153,40 @@ class SignOutTest {
     socket(phone, id);
   }
 
+  /** An open socket of this token, whose closes are recorded (code: reason) in {@code closes}. */
+  Handshake openSocket(String token, String user, java.util.List<String> closes) {
+    Handshake handshake = new Handshake("/api/terminals/t1", Map.of("id", "t1"), Map.of("user_id", user), Map.of(), "127.0.0.1",
+        new ConcurrentHashMap<>());
+    handshake.closeWith((code, reason) -> closes.add(code + ": " + reason));
+    access.checkSocket(handshake, Optional.of(token));
+    return handshake;
+  }
+
+  @Test
+  void socketsStillOpenCloseWhenTheirSessionIsSignedOut() throws Exception {
+    String id = send("POST", "/api/auth/signup", null, Map.of("email", "ada@example.com", "name", "Ada", "password", "analytical-engine"))
+        .json().path("account").path("id").asString();
+    String laptop = signIn("ada@example.com", "analytical-engine");
+    String phone = signIn("ada@example.com", "analytical-engine");
+    java.util.List<String> laptopCloses = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.List<String> phoneCloses = new java.util.concurrent.CopyOnWriteArrayList<>();
+    openSocket(laptop, id, laptopCloses);
+    Handshake onPhone = openSocket(phone, id, phoneCloses);
+    assertThat(access.closeSignedOutSockets()).as("nothing signed out yet").isZero();
+
+    assertThat(send("POST", "/api/auth/signout", laptop, null).status()).isEqualTo(204);
+
+    assertThat(access.closeSignedOutSockets()).isEqualTo(1);
+    assertThat(laptopCloses).containsExactly(SocketRefused.AUTH + ": the session has been signed out: sign in again");
+    assertThat(phoneCloses).as("the other session's socket stays").isEmpty();
+    assertThat(access.closeSignedOutSockets()).as("closed once").isZero();
+
+    assertThat(send("POST", "/api/auth/signout?everywhere=true", phone, null).status()).isEqualTo(204);
+    assertThat(access.closeSignedOutSockets()).isEqualTo(1);
+    assertThat(phoneCloses).hasSize(1);
+    access.socketClosed(onPhone);
+  }
+
   @Test
   void signingOutEverywhereEndsEverySessionOfTheAccountOnly() throws Exception {
     send("POST", "/api/auth/signup", null, Map.of("email", "ada@example.com", "name", "Ada", "password", "analytical-engine"));
