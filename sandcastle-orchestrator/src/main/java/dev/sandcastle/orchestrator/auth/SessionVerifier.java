@@ -37,16 +37,13 @@ final class SessionVerifier {
    * sockets that authenticated with it and are still open.
    */
   boolean signedOut(String token) {
-    SignedJWT jwt;
+    Optional<SignedJWT> jwt = ours(token);
+    if (jwt.isEmpty()) {
+      return false;
+    }
     try {
-      jwt = JwtVerifier.parse(token);
-      if (!JWSAlgorithm.HS256.equals(jwt.getHeader().getAlgorithm()) || !JwtVerifier.verifyHmac(jwt, key)) {
-        return false;
-      }
-      JWTClaimsSet claims = jwt.getJWTClaimsSet();
-      Principal.User user = JwtVerifier.user(claims);
-      return revocations.revoked(user.user(), Optional.ofNullable(claims.getJWTID()).filter(id -> !id.isEmpty()),
-          Optional.ofNullable(claims.getIssueTime()).map(Date::toInstant));
+      JWTClaimsSet claims = jwt.get().getJWTClaimsSet();
+      return revoked(claims, JwtVerifier.user(claims));
     } catch (Unauthorized | java.text.ParseException e) {
       return false;
     }
@@ -60,6 +57,23 @@ final class SessionVerifier {
    *     naming no user, or signed out
    */
   Optional<Principal.User> verify(String token) {
+    Optional<SignedJWT> jwt = ours(token);
+    if (jwt.isEmpty()) {
+      return Optional.empty();
+    }
+    JWTClaimsSet claims = JwtVerifier.claims(jwt.get(), clock.instant(), skew);
+    if (!AuthSettings.SESSION_ISSUER.equals(claims.getIssuer())) {
+      throw new Unauthorized("the token's issuer is not accepted");
+    }
+    Principal.User user = JwtVerifier.user(claims);
+    if (revoked(claims, user)) {
+      throw new Unauthorized("the session has been signed out: sign in again");
+    }
+    return Optional.of(user);
+  }
+
+  /** The token, when it is one of ours: a JWT, HS256 with no critical parameters, signed with our key. */
+  private Optional<SignedJWT> ours(String token) {
     SignedJWT jwt;
     try {
       jwt = JwtVerifier.parse(token);
@@ -72,16 +86,16 @@ final class SessionVerifier {
         || !JwtVerifier.verifyHmac(jwt, key)) {
       return Optional.empty();
     }
-    JWTClaimsSet claims = JwtVerifier.claims(jwt, clock.instant(), skew);
-    if (!AuthSettings.SESSION_ISSUER.equals(claims.getIssuer())) {
-      throw new Unauthorized("the token's issuer is not accepted");
-    }
-    Principal.User user = JwtVerifier.user(claims);
+    return Optional.of(jwt);
+  }
+
+  /**
+   * Whether the session of these (verified) claims of {@code user} was signed out: its jti
+   * revoked, or issued before its account signed out everywhere.
+   */
+  private boolean revoked(JWTClaimsSet claims, Principal.User user) {
     Optional<String> tokenId = Optional.ofNullable(claims.getJWTID()).filter(id -> !id.isEmpty());
     Optional<Instant> issuedAt = Optional.ofNullable(claims.getIssueTime()).map(Date::toInstant);
-    if (revocations.revoked(user.user(), tokenId, issuedAt)) {
-      throw new Unauthorized("the session has been signed out: sign in again");
-    }
-    return Optional.of(user);
+    return revocations.revoked(user.user(), tokenId, issuedAt);
   }
 }
