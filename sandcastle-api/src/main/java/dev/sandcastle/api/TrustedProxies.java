@@ -130,7 +130,8 @@ public final class TrustedProxies {
     };
   }
 
-  private static Optional<InetAddress> literal(String text) {
+  /** An address literal (IPv6 possibly in brackets); empty for anything else. Nothing is resolved. */
+  static Optional<InetAddress> literal(String text) {
     String bare = text.startsWith("[") && text.endsWith("]") ? text.substring(1, text.length() - 1) : text;
     if (bare.isEmpty() || !bare.matches("[0-9A-Fa-f.:]+")) {
       return Optional.empty(); // never a name: nothing is resolved

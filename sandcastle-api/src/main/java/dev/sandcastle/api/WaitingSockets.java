@@ -89,21 +89,19 @@ public final class WaitingSockets {
 
   /** An IPv4 address as it is; an IPv6 address by its /64 (one host's usual share); anything else as given. */
   static String client(String address) {
-    String bare = address.startsWith("[") && address.endsWith("]") ? address.substring(1, address.length() - 1) : address;
-    if (!bare.contains(":")) {
-      return bare;
+    Optional<InetAddress> literal = TrustedProxies.literal(address.replaceFirst("%[^\\]]*", "")); // without an IPv6 zone
+    if (literal.isEmpty() || literal.get().getAddress().length == 4) {
+      return literal.map(InetAddress::getHostAddress).orElse(address);
     }
+    byte[] bytes = literal.get().getAddress();
+    java.util.Arrays.fill(bytes, 8, 16, (byte) 0);
     try {
-      byte[] bytes = InetAddress.ofLiteral(bare.replaceFirst("%.*$", "")).getAddress(); // a literal: nothing is resolved
-      if (bytes.length == 4) {
-        return InetAddress.getByAddress(bytes).getHostAddress();
-      }
-      java.util.Arrays.fill(bytes, 8, 16, (byte) 0);
       return InetAddress.getByAddress(bytes).getHostAddress() + "/64";
-    } catch (IllegalArgumentException | java.net.UnknownHostException e) {
-      return bare;
+    } catch (java.net.UnknownHostException e) {
+      throw new IllegalStateException(e); // 16 bytes are always an address
     }
   }
+
 
   /**
    * The socket stops waiting: its first message arrived, or it closed.
