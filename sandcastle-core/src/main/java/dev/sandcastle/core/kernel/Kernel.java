@@ -233,18 +233,8 @@ final class Kernel {
   /** How kernel outputs look to the {@link OutputCollector}. */
   private static final OutputCollector.Shape<KernelOutput> SHAPE = new OutputCollector.Shape<>() {
     @Override
-    public boolean isStream(KernelOutput output) {
-      return output instanceof KernelOutput.Stream;
-    }
-
-    @Override
-    public String streamName(KernelOutput output) {
-      return ((KernelOutput.Stream) output).name();
-    }
-
-    @Override
-    public String streamText(KernelOutput output) {
-      return ((KernelOutput.Stream) output).text();
+    public OutputCollector.Text text(KernelOutput output) {
+      return output instanceof KernelOutput.Stream s ? new OutputCollector.Text(s.name(), s.text()) : null;
     }
 
     @Override

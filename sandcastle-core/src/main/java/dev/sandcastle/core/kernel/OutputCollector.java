@@ -20,16 +20,13 @@ public final class OutputCollector<T> {
   public static final long DATA_LIMIT = 32L << 20;
   public static final int COUNT_LIMIT = 10_000;
 
+  /** Text on a stream: the stream's name (stdout, stderr) and the text. */
+  public record Text(String stream, String text) {}
+
   /** What the collector needs to know of an output type. */
   public interface Shape<T> {
-    /** Whether the output is text on a stream (stdout, stderr). */
-    boolean isStream(T output);
-
-    /** A stream output's stream name. */
-    String streamName(T output);
-
-    /** A stream output's text. */
-    String streamText(T output);
+    /** The output's stream text, or null when it is a rich (non-stream) output. */
+    Text text(T output);
 
     /** A stream output made of a name and text. */
     T stream(String name, String text);
@@ -61,27 +58,28 @@ public final class OutputCollector<T> {
 
   /** Keeps the output (or what of it fits) and hands it to the listener. */
   public void add(T output) {
-    boolean text = shape.isStream(output);
-    long size = text ? shape.streamText(output).length() : shape.dataSize(output);
-    if (count >= COUNT_LIMIT || (text ? textSize + size > TEXT_LIMIT : dataSize + size > DATA_LIMIT)) {
-      if (text && count < COUNT_LIMIT && textSize < TEXT_LIMIT) {
-        output = shape.stream(shape.streamName(output), shape.streamText(output).substring(0, (int) (TEXT_LIMIT - textSize))); // keep what fits
+    Text text = shape.text(output);
+    long size = text != null ? text.text().length() : shape.dataSize(output);
+    if (count >= COUNT_LIMIT || (text != null ? textSize + size > TEXT_LIMIT : dataSize + size > DATA_LIMIT)) {
+      if (text != null && count < COUNT_LIMIT && textSize < TEXT_LIMIT) {
+        text = new Text(text.stream(), text.text().substring(0, (int) (TEXT_LIMIT - textSize))); // keep what fits
+        output = shape.stream(text.stream(), text.text());
         size = TEXT_LIMIT - textSize;
       } else {
         if (!truncated) {
           truncated = true;
-          deliver(shape.stream("stderr", truncationNote));
+          deliver(shape.stream("stderr", truncationNote), new Text("stderr", truncationNote));
         }
         return;
       }
     }
     count++;
-    if (text) {
+    if (text != null) {
       textSize += size;
     } else {
       dataSize += size;
     }
-    deliver(output);
+    deliver(output, text);
   }
 
   /** Adds an output of the caller's own (a closing note, say) past the bounds, without telling the listener. */
@@ -96,14 +94,14 @@ public final class OutputCollector<T> {
     return List.copyOf(outputs);
   }
 
-  private void deliver(T output) {
-    if (shape.isStream(output)) {
-      String name = shape.streamName(output);
-      if (streamName != null && !streamName.equals(name)) {
+  /** @param text the output's stream text, null for a rich output */
+  private void deliver(T output, Text text) {
+    if (text != null) {
+      if (streamName != null && !streamName.equals(text.stream())) {
         flushStream();
       }
-      streamName = name;
-      streamText.append(shape.streamText(output));
+      streamName = text.stream();
+      streamText.append(text.text());
     } else {
       flushStream();
       outputs.add(output);

@@ -18,18 +18,8 @@ final class RunOutputs {
 
   private static final OutputCollector.Shape<CodeOutput> SHAPE = new OutputCollector.Shape<>() {
     @Override
-    public boolean isStream(CodeOutput output) {
-      return output instanceof CodeOutput.Stream;
-    }
-
-    @Override
-    public String streamName(CodeOutput output) {
-      return ((CodeOutput.Stream) output).name();
-    }
-
-    @Override
-    public String streamText(CodeOutput output) {
-      return ((CodeOutput.Stream) output).text();
+    public OutputCollector.Text text(CodeOutput output) {
+      return output instanceof CodeOutput.Stream s ? new OutputCollector.Text(s.name(), s.text()) : null;
     }
 
     @Override
