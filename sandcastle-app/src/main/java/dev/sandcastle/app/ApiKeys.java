@@ -2,19 +2,31 @@ package dev.sandcastle.app;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Base64;
 
 /**
  * Finds the API key: configured directly, from a file, or generated once and kept in
- * {@code <data-dir>/api-key} (mode 0600) so restarts keep it. A generated key is printed once.
+ * {@code <data-dir>/api-key} (mode 0600 from its creation) so restarts keep it. Only the file's
+ * path is printed, since what a server prints usually ends up in a log; {@link Generation#SHOW}
+ * prints the key itself once, for a person at a terminal.
  */
 final class ApiKeys {
   private ApiKeys() {}
+
+  /** What to do when no key is configured. */
+  enum Generation {
+    /** Refuse to start. */
+    OFF,
+    /** Generate one, store it, print where. */
+    STORE,
+    /** Generate one, store it, print where and the key itself, once. */
+    SHOW
+  }
 
   static String resolve(Config config, PrintWriter out) {
     if (config.apiKey().isPresent()) {
@@ -27,7 +39,7 @@ final class ApiKeys {
     if (Files.isRegularFile(stored)) {
       return fromFile(stored);
     }
-    if (!config.generateApiKey()) {
+    if (config.generateApiKey() == Generation.OFF) {
       throw new Config.Invalid("no API key: set SANDCASTLE_API_KEY (or OPEN_TERMINAL_API_KEY), --api-key-file, or allow --generate-api-key");
     }
     byte[] bytes = new byte[24];
@@ -35,13 +47,16 @@ final class ApiKeys {
     String key = "sc-" + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
     try {
       Files.createDirectories(config.dataDir());
-      Files.writeString(stored, key + "\n", StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-      Files.setPosixFilePermissions(stored, PosixFilePermissions.fromString("rw-------"));
+      // Created private: never readable by others, not even between its creation and a chmod.
+      Files.createFile(stored, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      Files.writeString(stored, key + "\n", StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new Config.Invalid("cannot store the generated API key in " + stored + ": " + e.getMessage());
     }
-    out.println("Generated an API key (stored in " + stored + ", shown only now):");
-    out.println("  " + key);
+    out.println("Generated an API key, stored in " + stored + " (read it with: cat " + stored + ")");
+    if (config.generateApiKey() == Generation.SHOW) {
+      out.println("  " + key + "   (shown only now: --generate-api-key show)");
+    }
     out.flush();
     return key;
   }

@@ -30,7 +30,7 @@ record Config(
     Path workspaceHome,
     Optional<String> apiKey,
     Optional<Path> apiKeyFile,
-    boolean generateApiKey,
+    ApiKeys.Generation generateApiKey,
     SandboxPolicy policy,
     int uid,
     ExecSettings exec,
@@ -162,7 +162,7 @@ record Config(
     return new Config(v.get(Setting.HOST), port, dataDir, home,
         Optional.of(v.get(Setting.API_KEY)).filter(s -> !s.isBlank()),
         Optional.of(v.get(Setting.API_KEY_FILE)).filter(s -> !s.isBlank()).map(Path::of),
-        bool(v, Setting.GENERATE_API_KEY), new SandboxPolicy(mechanism, network, limits),
+        keyGeneration(v), new SandboxPolicy(mechanism, network, limits),
         integer(v, Setting.UID, 1, Integer.MAX_VALUE), exec, files, kernels, maxRequest, maxUpload, proxies, terminals,
         orchestration(v, env), interpreter(v));
   }
@@ -381,6 +381,15 @@ record Config(
     } catch (NumberFormatException e) {
       throw new Invalid("--" + s.name + " must be a number, got '" + v.get(s) + "'");
     }
+  }
+
+  private static ApiKeys.Generation keyGeneration(Map<Setting, String> v) {
+    return switch (v.get(Setting.GENERATE_API_KEY).trim().toLowerCase(Locale.ROOT)) {
+      case "true", "yes", "1", "on" -> ApiKeys.Generation.STORE;
+      case "show" -> ApiKeys.Generation.SHOW;
+      case "false", "no", "0", "off" -> ApiKeys.Generation.OFF;
+      default -> throw new Invalid("--" + Setting.GENERATE_API_KEY.name + " must be true, show or false, got '" + v.get(Setting.GENERATE_API_KEY) + "'");
+    };
   }
 
   private static boolean bool(Map<Setting, String> v, Setting s) {

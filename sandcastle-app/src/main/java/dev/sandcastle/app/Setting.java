@@ -17,7 +17,7 @@ enum Setting {
   WORKSPACE("workspace", "", "Home directory of the workspace (default: <data-dir>/workspaces/default/home).", "SANDCASTLE_WORKSPACE"),
   API_KEY("api-key", "", "Bearer key clients must send; for serve, the admin key (admin API, and service calls with X-User-Id). Prefer the _FILE variant or the environment: command lines are visible to other local users.", "SANDCASTLE_API_KEY", "OPEN_TERMINAL_API_KEY", "SANDCASTLE_ADMIN_KEY", "TERMINALS_API_KEY"),
   API_KEY_FILE("api-key-file", "", "File holding the API key (first line).", "SANDCASTLE_API_KEY_FILE", "OPEN_TERMINAL_API_KEY_FILE"),
-  GENERATE_API_KEY("generate-api-key", "true", "With no key configured: generate one, store it in <data-dir>/api-key (mode 0600) and print it once. false: refuse to start.", "SANDCASTLE_GENERATE_API_KEY"),
+  GENERATE_API_KEY("generate-api-key", "true", "With no key configured: generate one and store it in <data-dir>/api-key (mode 0600), printing only that path (a log must never hold the key); show: print the key itself once as well; false: refuse to start.", "SANDCASTLE_GENERATE_API_KEY"),
   SANDBOX("sandbox", "bwrap", "How commands are confined: bwrap (bubblewrap namespaces) or none (already inside a container).", "SANDCASTLE_SANDBOX"),
   NETWORK("network", "none", "Network access of the workspace: none or host.", "SANDCASTLE_NETWORK"),
   MEMORY("memory", "2g", "Memory limit of the workspace (all its processes together), e.g. 512m, 2g; 0 for none.", "SANDCASTLE_MEMORY"),

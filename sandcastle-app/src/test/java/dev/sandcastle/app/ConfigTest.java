@@ -149,11 +149,25 @@ class ConfigTest {
     Config config = Config.load(Map.of(Setting.DATA_DIR, dir.toString()), Map.of(), 8000);
     var printed = new java.io.StringWriter();
     String key = ApiKeys.resolve(config, new java.io.PrintWriter(printed));
-    assertThat(printed.toString()).contains(key);
+    assertThat(printed.toString()).as("only where it is: printed output ends up in logs")
+        .contains(dir.resolve("api-key").toString()).doesNotContain(key);
     assertThat(Files.getPosixFilePermissions(dir.resolve("api-key"))).hasSize(2);
     var again = new java.io.StringWriter();
     assertThat(ApiKeys.resolve(config, new java.io.PrintWriter(again))).isEqualTo(key);
     assertThat(again.toString()).isEmpty();
+  }
+
+  @Test
+  void aGeneratedKeyIsShownOnceWhenAsked() {
+    Config config = Config.load(Map.of(Setting.DATA_DIR, dir.toString(), Setting.GENERATE_API_KEY, "show"), Map.of(), 8000);
+    var printed = new java.io.StringWriter();
+    String key = ApiKeys.resolve(config, new java.io.PrintWriter(printed));
+    assertThat(printed.toString()).contains(key);
+    var again = new java.io.StringWriter();
+    ApiKeys.resolve(config, new java.io.PrintWriter(again));
+    assertThat(again.toString()).isEmpty();
+    assertThatThrownBy(() -> Config.load(Map.of(Setting.GENERATE_API_KEY, "maybe"), Map.of(), 8000))
+        .isInstanceOf(Config.Invalid.class).hasMessageContaining("true, show or false");
   }
 
   @Test

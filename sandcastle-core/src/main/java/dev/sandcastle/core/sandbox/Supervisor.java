@@ -51,7 +51,9 @@ public final class Supervisor implements AutoCloseable {
    * @throws Unavailable when it does not start within the timeout
    */
   static Supervisor start(List<String> command, Map<String, String> env, String name) {
-    ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT)
+    // stderr is a pipe of our own, never the server's: bwrap's pid 1 holds it, and it runs as the
+    // workspace's uid, so the sandbox can reach it through /proc/1/fd/2 (StderrDrain bounds it).
+    ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.PIPE)
         .directory(new java.io.File("/"));
     builder.environment().clear();
     builder.environment().putAll(env);
@@ -61,6 +63,7 @@ public final class Supervisor implements AutoCloseable {
     } catch (IOException e) {
       throw new Unavailable("cannot start the workspace sandbox: " + e.getMessage(), e);
     }
+    StderrDrain.start(process.getErrorStream(), name);
     Supervisor supervisor = new Supervisor(process);
     Thread.ofPlatform().name("supervisor-" + name).daemon().start(supervisor::readLoop);
     try {
