@@ -76,8 +76,12 @@ public final class Sandbox {
     installRuntime();
     List<String> inner = new ArrayList<>(List.of(PYTHON, "-I", "-S", "-u", script()));
     if (!bwrap()) {
-      // Without bubblewrap the supervisor installs the filter on itself before it serves.
+      // Without bubblewrap the supervisor installs the filter on itself before it serves; and a
+      // workspace of the server's own uid must not get around it through the server's /proc.
       inner.addAll(List.of("--seccomp-fd", FILTER_FD));
+      if (uid < 0 || uid == currentUid()) {
+        Undumpable.thisProcess();
+      }
     }
     Map<String, String> env = Map.of("PATH", "/usr/local/bin:/usr/bin:/bin", "LANG", "C.UTF-8");
     return Supervisor.start(launch(cgroup, inner), env, name);
