@@ -217,29 +217,16 @@ final class SyscallFilter {
     }
   }
 
-  /** Every condition holds. */
-  record AllOf(List<Condition> all) implements Condition {
+  /** Every one of the conditions holds ({@code all}), or at least one does. */
+  record Junction(boolean all, List<Condition> parts) implements Condition {
     @Override
     public void compile(Bpf bpf, Bpf.Label yes, Bpf.Label no) {
-      for (int i = 0; i < all.size() - 1; i++) {
-        Bpf.Label holds = new Bpf.Label();
-        all.get(i).compile(bpf, holds, no);
-        bpf.place(holds);
+      for (int i = 0; i < parts.size() - 1; i++) {
+        Bpf.Label next = new Bpf.Label();
+        parts.get(i).compile(bpf, all ? next : yes, all ? no : next);
+        bpf.place(next);
       }
-      all.getLast().compile(bpf, yes, no);
-    }
-  }
-
-  /** At least one condition holds. */
-  record AnyOf(List<Condition> any) implements Condition {
-    @Override
-    public void compile(Bpf bpf, Bpf.Label yes, Bpf.Label no) {
-      for (int i = 0; i < any.size() - 1; i++) {
-        Bpf.Label fails = new Bpf.Label();
-        any.get(i).compile(bpf, yes, fails);
-        bpf.place(fails);
-      }
-      any.getLast().compile(bpf, yes, no);
+      parts.getLast().compile(bpf, yes, no);
     }
   }
 
@@ -264,10 +251,10 @@ final class SyscallFilter {
   }
 
   private static Condition anyOf(Condition... conditions) {
-    return new AnyOf(List.of(conditions));
+    return new Junction(false, List.of(conditions));
   }
 
   private static Condition allOf(Condition... conditions) {
-    return new AllOf(List.of(conditions));
+    return new Junction(true, List.of(conditions));
   }
 }

@@ -3,7 +3,8 @@
 # Runs as the first process inside a workspace sandbox and spawns commands on
 # request, streaming their output back to the server over one multiplexed
 # channel: frames on file descriptors 3 (requests) and 4 (events), set up by the
-# launcher; stdin and stdout are /dev/null.
+# launcher; stdin and stdout are /dev/null. With "--seccomp-fd N" (no bubblewrap) it first
+# installs the workspace's system-call filter, read from fd N, on itself, or exits.
 #
 # Frame: 4-byte big-endian payload length, 1-byte kind, 4-byte big-endian
 # channel id, payload. Channel 0 is the supervisor itself.

@@ -27,7 +27,11 @@ class SyscallFilterTest {
   static final long AUDIT_ARCH_ARM = 0x4000_0028L;
 
   /** What the issue lists, with the refusal each must get: name, x86-64 number, aarch64 number. */
-  record Expect(String name, int x8664, int aarch64, int action) {}
+  record Expect(String name, int x8664, int aarch64, int action) {
+    int number(Arch arch) {
+      return arch == X86_64 ? x8664 : aarch64;
+    }
+  }
 
   static final List<Expect> REFUSED = List.of(
       new Expect("io_uring_setup", 425, 425, ENOSYS), new Expect("io_uring_enter", 426, 426, ENOSYS),
@@ -71,7 +75,7 @@ class SyscallFilterTest {
     for (Arch arch : Arch.values()) {
       Machine filter = new Machine(arch);
       for (Expect expect : REFUSED) {
-        int number = arch == X86_64 ? expect.x8664() : expect.aarch64();
+        int number = expect.number(arch);
         if (number >= 0) {
           assertThat(filter.run(number)).as("%s (%d) on %s", expect.name(), number, arch).isEqualTo(expect.action());
         }
@@ -84,7 +88,7 @@ class SyscallFilterTest {
     for (Arch arch : Arch.values()) {
       Machine filter = new Machine(arch);
       for (Expect expect : ORDINARY) {
-        int number = arch == X86_64 ? expect.x8664() : expect.aarch64();
+        int number = expect.number(arch);
         if (number >= 0) {
           assertThat(filter.run(number)).as("%s on %s", expect.name(), arch).isEqualTo(ALLOW);
           assertThat(filter.run(number, -1L, 0x4000_0028L, 40, 16, 9, -1L)).as("%s on %s", expect.name(), arch).isEqualTo(ALLOW);
