@@ -35,4 +35,17 @@ class NoSandboxTest {
       terminal.await("\r" + server.home + " " + expectedUid + "\r\n/dev/pts/", java.time.Duration.ofSeconds(10));
     }
   }
+
+  @Test
+  void theSystemCallFilterHoldsWithoutBubblewrapToo() {
+    // The supervisor installs it on itself here (in a container, on top of the runtime's own).
+    try (TestServer server = new TestServer(SandboxPolicy.Mechanism.NONE, new Limits(256L << 20, 64, 0), ExecSettings.defaults())) {
+      assertThat(TestServer.output(server.run("grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status", 10)))
+          .isEqualTo("NoNewPrivs:\t1\nSeccomp:\t2\n");
+      // io_uring_setup (425) and pidfd_getfd (438) have these numbers on every architecture.
+      String calls = "python3 -c 'import ctypes; c = ctypes.CDLL(None, use_errno=True); "
+          + "print([(c.syscall(n, 0, 0, 0), ctypes.get_errno()) for n in (425, 438)])'";
+      assertThat(TestServer.output(server.run(calls, 10))).as("ENOSYS, EPERM").isEqualTo("[(-1, 38), (-1, 1)]\n");
+    }
+  }
 }

@@ -64,6 +64,7 @@ class MultiUserTerminalTest {
     int aliceUid = Integer.parseInt(output(alice.run("id -u")).trim());
     int bobUid = Integer.parseInt(output(bob.run("id -u")).trim());
     assertThat(aliceUid).isNotEqualTo(bobUid);
+    assertThat(output(alice.run("grep '^Seccomp:' /proc/self/status"))).as("under the system-call filter").isEqualTo("Seccomp:\t2\n");
 
     assertThat(alice.post("/files/write", Map.of("path", "note.txt", "content", "mine")).status()).isEqualTo(200);
     List<Path> aliceHome;

@@ -1,5 +1,6 @@
 package dev.sandcastle.app.bench;
 
+import dev.sandcastle.core.sandbox.Cgroup;
 import dev.sandcastle.core.sandbox.Cgroups;
 import dev.sandcastle.core.sandbox.Limits;
 import dev.sandcastle.core.sandbox.Sandbox;
@@ -63,8 +64,9 @@ public final class ExecBenchmark {
     double[] bwrap;
     try (var cgroup = Cgroups.detect().create("bench-floor-" + ProcessHandle.current().pid(), Limits.none())) {
       bwrap = spawnFloor(fresh.launch(cgroup, List.of("/bin/true")), 150);
+      report(out, "floor: /bin/true in a fresh bubblewrap sandbox", bwrap);
+      filterCost(out, fresh, cgroup);
     }
-    report(out, "floor: /bin/true in a fresh bubblewrap sandbox", bwrap);
 
     for (String sandbox : List.of("bwrap", "none")) {
       out.printf("%n--sandbox %s%n", sandbox);
@@ -136,6 +138,60 @@ public final class ExecBenchmark {
     out.printf("  %2d clients for %d s: %.0f commands/s, p50 %.2f ms, p99 %.2f ms, %d errors of %d%n",
         clients, seconds, all.length / elapsed, Figures.percentile(all, 50), Figures.percentile(all, 99), errors.get(), all.length);
     out.flush();
+  }
+
+  /**
+   * What the system-call filter costs a command: {@code sh -c 'echo hi'} spawned, read and reaped
+   * by a Python loop inside a bubblewrap sandbox (what the supervisor does for each command), in
+   * sandboxes with and without the filter, taking turns so that the machine's other load falls on
+   * both alike. Everything of a command that the filter can slow down happens in that loop.
+   */
+  private static void filterCost(PrintWriter out, Sandbox sandbox, Cgroup cgroup) throws IOException, InterruptedException {
+    String loop = """
+        import os, sys, time
+        times = []
+        for i in range(220):
+            start = time.perf_counter_ns()
+            r, w = os.pipe()
+            pid = os.posix_spawn("/bin/sh", ["sh", "-c", "echo hi"], {}, file_actions=[(os.POSIX_SPAWN_DUP2, w, 1)])
+            os.close(w)
+            while os.read(r, 64):
+                pass
+            os.close(r)
+            os.waitpid(pid, 0)
+            if i >= 20:
+                times.append(time.perf_counter_ns() - start)
+        os.write(4, " ".join(map(str, times)).encode())  # the launcher's stdout
+        """;
+    List<String> filtered = sandbox.launch(cgroup, List.of(Sandbox.python(), "-I", "-c", loop));
+    List<String> unfiltered = new ArrayList<>(filtered);
+    int option = java.util.Collections.indexOfSubList(unfiltered, List.of("--seccomp", "5"));
+    if (option < 0) {
+      throw new IllegalStateException("the sandbox's command line has no --seccomp option: " + filtered);
+    }
+    unfiltered.subList(option, option + 2).clear();
+    List<Double> with = new ArrayList<>();
+    List<Double> without = new ArrayList<>();
+    for (int round = 0; round < 8; round++) {
+      sampleInto(unfiltered, without);
+      sampleInto(filtered, with);
+    }
+    double[] plain = without.stream().mapToDouble(Double::doubleValue).toArray();
+    double[] guarded = with.stream().mapToDouble(Double::doubleValue).toArray();
+    report(out, "floor: sh -c 'echo hi' spawned in a sandbox", plain);
+    report(out, "  the same under the system-call filter", guarded);
+    out.printf("  %-52s p50 x%.3f%n", "  filter / no filter, same run", Figures.percentile(guarded, 50) / Figures.percentile(plain, 50));
+  }
+
+  private static void sampleInto(List<String> command, List<Double> samples) throws IOException, InterruptedException {
+    Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    String printed = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).trim();
+    if (process.waitFor() != 0 || printed.isEmpty()) {
+      throw new IOException("the spawn loop failed in the sandbox: " + String.join(" ", command));
+    }
+    for (String nanos : printed.split(" ")) {
+      samples.add(Long.parseLong(nanos) / 1e6);
+    }
   }
 
   private static double[] spawnFloor(List<String> command, int runs) throws IOException, InterruptedException {

@@ -15,7 +15,8 @@ import java.util.Map;
  * writes itself into the group before it execs anything, so every descendant is counted), as the
  * workspace's unprivileged uid (when the server runs as root), and, with {@code BWRAP}, in its own
  * PID, IPC, UTS, mount, user and (by default) network namespaces with the system read-only and
- * only the workspace home writable.
+ * only the workspace home writable. Every process in it, with either mechanism, runs under the
+ * system-call filter of {@link SyscallFilter}.
  */
 public final class Sandbox {
   /** Where the home appears inside a bubblewrap sandbox. */
@@ -24,6 +25,9 @@ public final class Sandbox {
   public static final String UPLOADS = "uploads";
 
   private static final String SANDBOX_RUNTIME = "/run/sandcastle";
+  /** The compiled system-call filter in the runtime directory, and the launcher's fd for it. */
+  private static final String FILTER = "seccomp.bpf";
+  private static final String FILTER_FD = "5";
   private static final String PYTHON = Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
 
   private final SandboxPolicy policy;
@@ -70,7 +74,15 @@ public final class Sandbox {
   /** Starts the supervisor inside a new sandbox, in the given cgroup. */
   public Supervisor start(Cgroup cgroup, String name) {
     installRuntime();
-    List<String> inner = List.of(PYTHON, "-I", "-S", "-u", script());
+    List<String> inner = new ArrayList<>(List.of(PYTHON, "-I", "-S", "-u", script()));
+    if (!bwrap()) {
+      // Without bubblewrap the supervisor installs the filter on itself before it serves; and a
+      // workspace of the server's own uid must not get around it through the server's /proc.
+      inner.addAll(List.of("--seccomp-fd", FILTER_FD));
+      if (uid < 0 || uid == currentUid()) {
+        Undumpable.thisProcess();
+      }
+    }
     Map<String, String> env = Map.of("PATH", "/usr/local/bin:/usr/bin:/bin", "LANG", "C.UTF-8");
     return Supervisor.start(launch(cgroup, inner), env, name);
   }
@@ -82,17 +94,22 @@ public final class Sandbox {
     // The launcher moves the server's channel from stdin/stdout to fds 3 and 4, which only the
     // supervisor keeps (it marks them close-on-exec); bwrap's pid 1, which stays dumpable and runs
     // as the workspace uid, then holds /dev/null instead, so nothing in the sandbox can reach the
-    // channel through /proc/1/fd. Then it joins the workspace cgroup before anything else runs.
+    // channel through /proc/1/fd. It opens the system-call filter on fd 5 (ProcessBuilder passes
+    // no descriptor above 2), for bwrap or the supervisor to install. Then it joins the workspace
+    // cgroup before anything else runs.
     command.addAll(List.of("/bin/sh", "-c",
-        "exec 3<&0 4>&1 </dev/null >/dev/null; "
+        "exec 3<&0 4>&1 </dev/null >/dev/null " + FILTER_FD + "<\"$1\"; shift; "
             + "n=$1; shift; while [ \"$n\" -gt 0 ]; do echo $$ > \"$1\" || exit 111; shift; n=$((n-1)); done; exec \"$@\"",
-        "sandcastle-launch", Integer.toString(procs.size())));
+        "sandcastle-launch", runtimeDir.resolve(FILTER).toString(), Integer.toString(procs.size())));
     procs.forEach(p -> command.add(p.toString()));
     if (uid >= 0 && uid != currentUid()) {
       command.addAll(List.of("setpriv", "--reuid=" + uid, "--regid=" + gid, "--clear-groups", "--"));
     }
     if (bwrap()) {
       command.addAll(bwrapArgs());
+      // bwrap reads and closes the filter, then installs it on its pid 1 and on the command
+      // both: pid 1 stays dumpable to the sandbox, so it must not be a way around the filter.
+      command.addAll(List.of("--seccomp", FILTER_FD));
     }
     command.addAll(inner);
     return command;
@@ -164,6 +181,7 @@ public final class Sandbox {
       Files.createDirectories(hostLogs);
       installScript("supervisor.py", "/dev/sandcastle/core/sandbox/supervisor.py");
       installScript("kernel.py", "/dev/sandcastle/core/kernel/kernel.py");
+      writeIfChanged(runtimeDir.resolve(FILTER), SyscallFilter.program(SyscallFilter.Arch.current()));
       writeIfChanged(runtimeDir.resolve("passwd"), ("root:x:0:0:root:/root:/usr/sbin/nologin\n"
           + "user:x:" + id + ":" + group + ":Sandcastle user:" + SANDBOX_HOME + ":/bin/bash\n"
           + "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n").getBytes());

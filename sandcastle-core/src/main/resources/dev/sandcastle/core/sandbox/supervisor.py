@@ -3,7 +3,8 @@
 # Runs as the first process inside a workspace sandbox and spawns commands on
 # request, streaming their output back to the server over one multiplexed
 # channel: frames on file descriptors 3 (requests) and 4 (events), set up by the
-# launcher; stdin and stdout are /dev/null.
+# launcher; stdin and stdout are /dev/null. With "--seccomp-fd N" (no bubblewrap) it first
+# installs the workspace's system-call filter, read from fd N, on itself, or exits.
 #
 # Frame: 4-byte big-endian payload length, 1-byte kind, 4-byte big-endian
 # channel id, payload. Channel 0 is the supervisor itself.
@@ -602,8 +603,45 @@ def protect():
         sys.stderr.write("supervisor: cannot make itself non-dumpable: %s\n" % e)
 
 
+def confine(fd):
+    """Installs the workspace's system-call filter, read from fd, on this process and so on all it
+    starts (--sandbox none, e.g. inside a container; bwrap installs it itself otherwise). Without
+    the filter the supervisor does not serve: it exits, and the server reports the sandbox down."""
+    import ctypes
+
+    program = bytearray()
+    while True:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        program += chunk
+    os.close(fd)
+
+    class SockFprog(ctypes.Structure):  # struct sock_fprog
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    code = (ctypes.c_char * len(program)).from_buffer(program)
+    fprog = SockFprog(len(program) // 8, ctypes.addressof(code))
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+    PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
+    if not program or len(program) % 8:
+        problem = "the filter is %d bytes, not whole instructions" % len(program)
+    elif libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        problem = "no_new_privs: " + os.strerror(ctypes.get_errno())
+    elif libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(fprog), 0, 0) != 0:
+        problem = "seccomp: " + os.strerror(ctypes.get_errno())
+    else:
+        return
+    sys.stderr.write("supervisor: cannot install the system-call filter (%s); not serving\n" % problem)
+    sys.stderr.flush()
+    os._exit(70)
+
+
 def main():
     global PIDFDS
+    if sys.argv[1:2] == ["--seccomp-fd"]:
+        confine(int(sys.argv[2]))
     protect()
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
