@@ -110,7 +110,7 @@ final class Orchestrator implements AutoCloseable {
       metrics.gauge("sandcastle.siem.backlog", forwarder, SiemForwarder::backlog);
     }
     Policy maxima = Policy.serverMaxima(config.policy().limits(), o.storageBytes(), o.idleTimeout(),
-        config.policy().network().name().toLowerCase(java.util.Locale.ROOT));
+        config.policy().network().name().toLowerCase(java.util.Locale.ROOT)).withReadOnlyPaths(config.policy().readOnlyPaths());
     Policies policies = new Policies(new PolicyRepository(database), maxima, o.allowedImages(), allowedRuntimes(config, multiUser));
 
     Backend backend = backend(config, multiUser, resources);

@@ -20,6 +20,7 @@ enum Setting {
   GENERATE_API_KEY("generate-api-key", "true", "With no key configured: generate one and store it in <data-dir>/api-key (mode 0600), printing only that path (a log must never hold the key); show: print the key itself once as well; false: refuse to start.", "SANDCASTLE_GENERATE_API_KEY"),
   SANDBOX("sandbox", "bwrap", "How commands are confined: bwrap (bubblewrap namespaces) or none (already inside a container).", "SANDCASTLE_SANDBOX"),
   NETWORK("network", "none", "Network access of the workspace: none or host.", "SANDCASTLE_NETWORK"),
+  SANDBOX_PATHS("sandbox-paths", "", "Host paths shown read-only at the same place in every bubblewrap workspace (the default policy's; other policies name their own), comma-separated, e.g. /etc/pip.conf,/opt/models. A workspace sees only a few system files of /etc otherwise. Never list the data directory.", "SANDCASTLE_SANDBOX_PATHS"),
   MEMORY("memory", "2g", "Memory limit of the workspace (all its processes together), e.g. 512m, 2g; 0 for none.", "SANDCASTLE_MEMORY"),
   PIDS("pids", "512", "Maximum number of processes and threads in the workspace; 0 for none.", "SANDCASTLE_PIDS"),
   CPUS("cpus", "0", "CPU limit in cores, e.g. 1.5; 0 for none.", "SANDCASTLE_CPUS"),

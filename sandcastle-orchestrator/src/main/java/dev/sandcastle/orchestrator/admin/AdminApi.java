@@ -241,6 +241,7 @@ public final class AdminApi {
     json.put("network", p.network());
     json.put("reset_cron", p.resetCron());
     json.put("reset_zone", p.resetZone());
+    json.put("read_only_paths", p.readOnlyPaths());
     return json;
   }
 
@@ -278,13 +279,15 @@ public final class AdminApi {
         @com.fasterxml.jackson.annotation.JsonProperty("idle_timeout_seconds") Long idleTimeoutSeconds,
         String network,
         @com.fasterxml.jackson.annotation.JsonProperty("reset_cron") String resetCron,
-        @com.fasterxml.jackson.annotation.JsonProperty("reset_zone") String resetZone) {
+        @com.fasterxml.jackson.annotation.JsonProperty("reset_zone") String resetZone,
+        @com.fasterxml.jackson.annotation.JsonProperty("read_only_paths") java.util.List<String> readOnlyPaths) {
 
-      /** Missing fields take the server's maxima. */
+      /** Missing limits take the server's maxima; missing read-only paths are none. */
       Policy toPolicy(String policyId, Policy max) {
         return new Policy(policyId, image, runtime, env, cpus == null ? max.cpus() : cpus, memoryBytes == null ? max.memoryBytes() : memoryBytes,
             storageBytes == null ? max.storageBytes() : storageBytes, pids == null ? max.pids() : pids,
-            idleTimeoutSeconds == null ? max.idleTimeout() : Duration.ofSeconds(idleTimeoutSeconds), network, resetCron, resetZone);
+            idleTimeoutSeconds == null ? max.idleTimeout() : Duration.ofSeconds(idleTimeoutSeconds), network, resetCron, resetZone,
+            readOnlyPaths);
       }
     }
   }

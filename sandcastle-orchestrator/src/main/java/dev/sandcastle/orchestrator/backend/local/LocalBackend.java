@@ -204,10 +204,22 @@ public final class LocalBackend implements Backend {
     boolean root = Sandbox.currentUid() == 0;
     SandboxPolicy sandbox = new SandboxPolicy(settings.mechanism(),
         policy.network().equals("host") ? SandboxPolicy.Network.HOST : SandboxPolicy.Network.NONE,
-        policy.limits());
+        policy.limits()).withReadOnlyPaths(readOnlyPaths(policy));
     return new Workspace(new WorkspaceSettings(orchestratorId + "-" + slot, account.home(), stateDir(slot), sandbox,
         root ? account.uid() : -1, root ? account.gid() : -1, settings.exec(), settings.files(), settings.kernels(),
         settings.terminals()), cgroups);
+  }
+
+  /** The policy's read-only paths but those that hold or lie in the data directory (homes, keys, the database). */
+  private java.util.List<String> readOnlyPaths(Policy policy) {
+    Path data = settings.dataDir().toAbsolutePath().normalize();
+    return policy.readOnlyPaths().stream().filter(path -> {
+      boolean overlaps = data.startsWith(path) || Path.of(path).startsWith(data);
+      if (overlaps) {
+        log.warn("policy {}: not showing {} in its workspaces: it holds or lies in the data directory", policy.id(), path);
+      }
+      return !overlaps;
+    }).toList();
   }
 
   @Override
