@@ -93,6 +93,7 @@ final class Orchestrator implements AutoCloseable {
     Database database = embedded ? Database.open(Database.h2Url(config.dataDir()), "sa", "")
         : Database.open(o.databaseUrl(), o.databaseUser(), o.databasePassword());
     resources.push(database);
+    DataDirectory.secure(config.dataDir()); // the embedded database's files, new or left by older versions at 0644
     KeyRing keys = KeyRing.load(o.masterKey(), o.previousMasterKeys(), config.dataDir().resolve("master.key"));
     SiemForwarder siem = null;
     if (o.siemUrl().isPresent()) {
