@@ -40,7 +40,12 @@ import org.slf4j.LoggerFactory;
  * can be kept started ahead on fresh slots ({@link #keepWarm}), so a new tenant's first command
  * does not wait for a sandbox to start. {@link #reconcile} reaps what a crashed run left (its
  * sandboxes die with the JVM, but a process that left the sandbox's process tree in {@code
- * --sandbox none} mode would not) without touching another server's workspaces on the same host.
+ * --sandbox none} mode would not; homes it left mounted) without touching another server's
+ * workspaces on the same host.
+ *
+ * <p>On a root server with loop devices, each home is a file system of its policy's storage
+ * ({@link HomeVolumes}), mounted while the workspace runs: a full home answers ENOSPC instead of
+ * filling the server's disk. A reset or delete removes the image, giving its space back.
  */
 public final class LocalBackend implements Backend {
   private static final Logger log = LoggerFactory.getLogger(LocalBackend.class);
@@ -54,7 +59,10 @@ public final class LocalBackend implements Backend {
   private final Accounts accounts;
   private final Cgroups cgroups;
   private final String orchestratorId;
+  private final HomeVolumes volumes;
   private final Map<String, Workspace> workspaces = new ConcurrentHashMap<>();
+  /** Disk use of each tenant's home, measured at its last stop (running homes are measured when asked). */
+  private final Map<String, DiskUsage> stoppedUsage = new ConcurrentHashMap<>();
   private final Map<String, dev.sandcastle.orchestrator.tenant.TenantKey> keys = new ConcurrentHashMap<>();
   private final Map<String, Long> slots = new ConcurrentHashMap<>();
   private final java.util.concurrent.ConcurrentLinkedDeque<Spare> spares = new java.util.concurrent.ConcurrentLinkedDeque<>();
@@ -70,6 +78,8 @@ public final class LocalBackend implements Backend {
     this.accounts = accounts;
     this.cgroups = cgroups;
     this.orchestratorId = Integer.toHexString(settings.dataDir().toAbsolutePath().normalize().toString().hashCode() & 0x7fffffff);
+    this.volumes = accounts.sharedByUser() ? HomeVolumes.disabled("homes are the users' own (--multi-user)")
+        : HomeVolumes.detect(settings.dataDir());
   }
 
   @Override
@@ -77,10 +87,23 @@ public final class LocalBackend implements Backend {
     return "local";
   }
 
-  /** Homes are plain directories under the data directory: no quota. */
+  /** Enforced where homes are file systems of their own; else homes are plain directories. */
   @Override
   public StorageLimits storageLimits() {
-    return StorageLimits.NOT_ENFORCED;
+    return volumes.enforced() ? StorageLimits.ENFORCED : StorageLimits.NOT_ENFORCED;
+  }
+
+  @Override
+  public Map<String, DiskUsage> diskUsage() {
+    Map<String, DiskUsage> usage = new HashMap<>(stoppedUsage);
+    workspaces.forEach((tenant, workspace) -> {
+      Long slot = slots.get(tenant);
+      dev.sandcastle.orchestrator.tenant.TenantKey key = keys.get(tenant);
+      if (slot != null && key != null) {
+        volumes.usage(accounts.accountFor(key, slot).home()).ifPresent(u -> usage.put(tenant, u));
+      }
+    });
+    return usage;
   }
 
   /**
@@ -119,6 +142,7 @@ public final class LocalBackend implements Backend {
       slot = newSlot(tenant.key());
       workspace = create(tenant.key(), slot, policy);
     }
+    stoppedUsage.remove(tenant.id());
     if (spare != null || (known.isEmpty() && poolSize > 0)) {
       refill();
     }
@@ -134,7 +158,9 @@ public final class LocalBackend implements Backend {
     for (int attempt = 0; ; attempt++) {
       long slot = nextSlot.getAndIncrement();
       try {
-        wipeContents(accounts.accountFor(key, slot));
+        Account account = accounts.accountFor(key, slot);
+        volumes.delete(slot, account.home());
+        wipeContents(account);
         return slot;
       } catch (RuntimeException e) {
         // Left by something else (not its uid's to delete): skip the slot rather than hand it on.
@@ -199,9 +225,11 @@ public final class LocalBackend implements Backend {
     return Optional.empty();
   }
 
+  /** The slot's workspace, its home mounted first where homes are file systems of their own. */
   private Workspace create(dev.sandcastle.orchestrator.tenant.TenantKey key, long slot, Policy policy) {
     Account account = accounts.accountFor(key, slot);
     boolean root = Sandbox.currentUid() == 0;
+    volumes.attach(slot, account.home(), policy.storageBytes(), account.uid(), account.gid());
     SandboxPolicy sandbox = new SandboxPolicy(settings.mechanism(),
         policy.network().equals("host") ? SandboxPolicy.Network.HOST : SandboxPolicy.Network.NONE,
         policy.limits()).withReadOnlyPaths(readOnlyPaths(policy));
@@ -224,10 +252,15 @@ public final class LocalBackend implements Backend {
 
   @Override
   public void stop(Tenant tenant) {
-    slots.remove(tenant.id());
+    Long slot = slots.remove(tenant.id());
     Workspace workspace = workspaces.remove(tenant.id());
     if (workspace != null) {
       workspace.close();
+    }
+    if (slot != null) {
+      Path home = accounts.accountFor(tenant.key(), slot).home();
+      volumes.usage(home).ifPresent(usage -> stoppedUsage.put(tenant.id(), usage));
+      volumes.detach(home);
     }
   }
 
@@ -242,6 +275,8 @@ public final class LocalBackend implements Backend {
     if (accounts.sharedByUser() && runningFor(tenant.key().userId())) {
       throw new dev.sandcastle.core.errors.Conflict("another workspace of this user shares its home and is running; stop it first");
     }
+    volumes.delete(slot.get(), account.home()); // the next start makes a new, empty one
+    stoppedUsage.remove(tenant.id());
     wipeContents(account);
     deleteTree(stateDir(slot.get()));
   }
@@ -254,8 +289,10 @@ public final class LocalBackend implements Backend {
       keys.remove(tenant.id());
       return; // never started: nothing on disk
     }
+    stoppedUsage.remove(tenant.id());
     if (!accounts.sharedByUser()) {
       Account account = accounts.accountFor(tenant.key(), slot.get());
+      volumes.delete(slot.get(), account.home());
       wipeContents(account);
       deleteTree(account.home()); // empty now, and ours to remove
     }
@@ -311,7 +348,11 @@ public final class LocalBackend implements Backend {
       log.info("reaping leftover workspace group {}", group);
       cgroups.reap(group);
     }
-    long highest = known.values().stream().map(LocalBackend::slotOf).flatMap(Optional::stream).mapToLong(Long::longValue).max().orElse(0);
+    Set<Long> held = known.values().stream().map(LocalBackend::slotOf).flatMap(Optional::stream).collect(java.util.stream.Collectors.toSet());
+    if (!accounts.sharedByUser()) {
+      volumes.reap(settings.dataDir().resolve("homes"), held); // mounted again when their workspaces start
+    }
+    long highest = held.stream().mapToLong(Long::longValue).max().orElse(0);
     nextSlot.set(highest + 1); // slots above every tenant's: a crashed run's spares are emptied before reuse
     reconciled = true;
     refill();
@@ -329,6 +370,9 @@ public final class LocalBackend implements Backend {
     closeSpares();
     workspaces.values().parallelStream().forEach(Workspace::close);
     workspaces.clear();
+    if (!accounts.sharedByUser()) {
+      volumes.detachAll(settings.dataDir().resolve("homes"));
+    }
   }
 
   private Path stateDir(long slot) {
