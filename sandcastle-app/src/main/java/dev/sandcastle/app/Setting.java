@@ -67,7 +67,7 @@ enum Setting {
   WARM_POOL("warm-pool", "2", "serve: workspaces kept started ahead for new tenants of the default policy (0: none); each holds ~15 MiB (local backend) or a running container (docker).", "SANDCASTLE_WARM_POOL"),
   MAX_TENANTS_PER_USER("max-tenants-per-user", "16", "Workspaces one user may have (one per policy and context); more are refused (429).", "SANDCASTLE_MAX_TENANTS_PER_USER"),
   SWEEP_INTERVAL("sweep-interval", "15", "Seconds between checks for idle workspaces and scheduled resets.", "SANDCASTLE_SWEEP_INTERVAL"),
-  STORAGE("storage", "10g", "Disk limit of a tenant's home: docker caps its volume where the engine has project quotas (XFS), kubernetes sizes its PVC, local does not enforce it; the admin status says which.", "SANDCASTLE_STORAGE"),
+  STORAGE("storage", "10g", "Disk limit of a tenant's home: local makes the home an ext4 image of that size on a loop device (as root, with loop devices), docker caps its volume where the engine has project quotas (XFS), kubernetes sizes its PVC; the admin status says whether it holds.", "SANDCASTLE_STORAGE"),
   TENANT_UID_BASE("tenant-uid-base", "200000", "serve: tenant n runs as uid base+n.", "SANDCASTLE_TENANT_UID_BASE"),
   ALLOWED_IMAGES("allowed-images", "", "Comma-separated container images that policies may name.", "SANDCASTLE_ALLOWED_IMAGES"),
   ALLOWED_RUNTIMES("allowed-runtimes", "", "Comma-separated container runtimes that policies may name: OCI runtimes for docker (e.g. runsc, gVisor), RuntimeClass names for kubernetes and operator (e.g. gvisor); the operator refuses Terminals naming others. The server's default (--docker-runtime, --kubernetes-runtime-class) is always allowed; empty: policies may name no other.", "SANDCASTLE_ALLOWED_RUNTIMES"),
