@@ -34,8 +34,7 @@ class PrivateDataTest {
   @BeforeAll
   static void start() throws Exception {
     assumeThat(Sandbox.currentUid()).as("switching to another uid needs root").isZero();
-    data = Files.createTempDirectory("sandcastle-private");
-    data.toFile().setExecutable(true, false);
+    data = OrchestratorTest.newDataDir("sandcastle-private");
     // Left world-readable, as an older version did: a file of the server and a tenant's command log.
     var worldReadable = PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r--r--"));
     Files.createFile(data.resolve("notes.txt"), worldReadable);
@@ -45,8 +44,7 @@ class PrivateDataTest {
     Files.createFile(data.resolve("state/t1/logs/old.log"), worldReadable);
     Files.writeString(data.resolve("state/t1/logs/old.log"), MARKER);
     server = OrchestratorTest.start(data, Map.of(Setting.WARM_POOL, "0"));
-    alice = new Http("http://127.0.0.1:" + server.port(), Map.of("Authorization", "Bearer " + OrchestratorTest.ADMIN_KEY))
-        .with("X-User-Id", "alice");
+    alice = OrchestratorTest.adminOf(server).with("X-User-Id", "alice");
   }
 
   @AfterAll

@@ -36,10 +36,9 @@ class StorageLimitTest {
   static void start() throws Exception {
     assumeThat(Sandbox.currentUid()).as("mounting homes needs root").isZero();
     assumeThat(Path.of("/dev/loop-control")).as("loop devices").exists();
-    data = Files.createTempDirectory("sandcastle-storage");
-    data.toFile().setExecutable(true, false);
+    data = OrchestratorTest.newDataDir("sandcastle-storage");
     server = OrchestratorTest.start(data, Map.of(Setting.WARM_POOL, "0"));
-    admin = new Http("http://127.0.0.1:" + server.port(), Map.of("Authorization", "Bearer " + OrchestratorTest.ADMIN_KEY));
+    admin = OrchestratorTest.adminOf(server);
     assertThat(admin.post("/api/v1/policies", Map.of("id", "small", "storage_bytes", SMALL)).status()).isEqualTo(201);
   }
 
@@ -174,11 +173,9 @@ class StorageLimitTest {
 
   @Test
   void aRestartMountsHomesAgainAndACrashLeavesNothingMountedForever() throws Exception {
-    Path other = Files.createTempDirectory("sandcastle-storage-restart");
-    other.toFile().setExecutable(true, false);
+    Path other = OrchestratorTest.newDataDir("sandcastle-storage-restart");
     Orchestrator first = OrchestratorTest.start(other, Map.of(Setting.WARM_POOL, "0"));
-    Http dora = new Http("http://127.0.0.1:" + first.port(), Map.of("Authorization", "Bearer " + OrchestratorTest.ADMIN_KEY))
-        .with("X-User-Id", "dora");
+    Http dora = OrchestratorTest.adminOf(first).with("X-User-Id", "dora");
     dora.run("echo kept > kept.txt");
     assertThat(mountsUnder(other.resolve("homes"))).hasSize(1);
     first.close();
@@ -192,8 +189,7 @@ class StorageLimitTest {
     Orchestrator second = OrchestratorTest.start(other, Map.of(Setting.WARM_POOL, "0"));
     try {
       assertThat(mountsUnder(other)).as("reaped at start").isEmpty();
-      Http again = new Http("http://127.0.0.1:" + second.port(), Map.of("Authorization", "Bearer " + OrchestratorTest.ADMIN_KEY))
-          .with("X-User-Id", "dora");
+      Http again = OrchestratorTest.adminOf(second).with("X-User-Id", "dora");
       assertThat(output(again.run("cat kept.txt"))).isEqualTo("kept\n");
       assertThat(mountsUnder(other)).hasSize(1);
     } finally {
