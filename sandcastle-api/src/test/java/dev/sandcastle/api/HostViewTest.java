@@ -71,7 +71,7 @@ class HostViewTest {
   @Test
   void aPathThePolicyAddsIsVisibleAndReadOnly() {
     assertThat(run("cat " + ADDED)).isEqualTo("shared-setting-" + ID + "\n");
-    assertThat(run("echo changed > " + ADDED + " 2>&1; cat " + ADDED)).contains("Read-only file system")
+    assertThat(run("(echo changed > " + ADDED + ") 2>&1; cat " + ADDED)).contains("Read-only file system")
         .endsWith("shared-setting-" + ID + "\n");
   }
 

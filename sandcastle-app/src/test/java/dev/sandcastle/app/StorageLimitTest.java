@@ -109,6 +109,9 @@ class StorageLimitTest {
     String inside = output(ada.run("/p/small", "dd if=/dev/zero of=fill bs=1M count=100 2>&1 | grep -o 'No space left on device';"
         + " du -m fill | cut -f1"));
     assertThat(inside).startsWith("No space left on device\n");
+    // The home is a file system of its own: the workspace's mount table does not name where it lies on the host.
+    assertThat(output(ada.run("/p/small", "grep ' /home/user ' /proc/self/mountinfo"))).contains(" / /home/user ")
+        .doesNotContain("homes/t");
     assertThat(Integer.parseInt(inside.lines().toList().get(1).trim())).isBetween(40, 64);
 
     // Full: the file API answers 507 with a problem, for a write and for an upload.

@@ -48,6 +48,8 @@ final class HomeVolumes {
 
   private final Path volumes;
   private final String notEnforced;
+  /** Homes this server mounted and has not unmounted: what {@link #usage} measures, without reading mountinfo. */
+  private final Set<Path> attached = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   private HomeVolumes(Path volumes, String notEnforced) {
     this.volumes = volumes;
@@ -142,6 +144,7 @@ final class HomeVolumes {
         resize(image, size);
       }
       mount(image, home);
+      attached.add(home);
     } catch (IOException e) {
       throw new Unavailable("the workspace's disk could not be prepared", e);
     }
@@ -158,6 +161,7 @@ final class HomeVolumes {
 
   /** Unmounts the home (its workspace is stopped); the image stays for the next start. */
   void detach(Path home) {
+    attached.remove(home);
     if (enforced() && mounted(home)) {
       unmount(home);
     }
@@ -183,7 +187,7 @@ final class HomeVolumes {
 
   /** Use and size of a mounted home's file system. */
   Optional<Backend.DiskUsage> usage(Path home) {
-    if (!enforced() || !mounted(home)) {
+    if (!attached.contains(home)) {
       return Optional.empty();
     }
     try {
@@ -285,6 +289,7 @@ final class HomeVolumes {
 
   /** At shutdown: unmounts every home under {@code homes}; the images stay for the next run. */
   void detachAll(Path homes) {
+    attached.clear();
     if (enforced()) {
       mountsUnder(homes).forEach(this::unmount);
     }
