@@ -56,6 +56,16 @@ class OrchestratorTest {
   @AfterAll
   static void stop() {
     server.close();
+    deleteTree(data);
+  }
+
+  /** Removes a data directory a test made, once its server is closed (its homes' images are large, if sparse). */
+  static void deleteTree(Path dir) {
+    try (var paths = Files.walk(dir)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (java.io.IOException e) {
+      // best effort: a temporary directory
+    }
   }
 
   /** A new data directory that the workspaces' uids may pass through. */

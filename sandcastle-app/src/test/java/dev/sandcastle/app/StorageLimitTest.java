@@ -47,18 +47,10 @@ class StorageLimitTest {
     if (server != null) {
       server.close();
       assertThat(mountsUnder(data)).as("nothing stays mounted after the server stops").isEmpty();
-      deleteTree(data);
+      OrchestratorTest.deleteTree(data);
     }
   }
 
-  /** Removes a data directory the test made (its images are large, if sparse). */
-  static void deleteTree(Path dir) {
-    try (var paths = Files.walk(dir)) {
-      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (java.io.IOException e) {
-      // best effort: a temporary directory
-    }
-  }
 
   static Http user(String id) {
     return admin.with("X-User-Id", id);
@@ -199,6 +191,18 @@ class StorageLimitTest {
       second.close();
     }
     assertThat(mountsUnder(other)).isEmpty();
-    deleteTree(other);
+    // The older home moves into an image when its tenant starts: the files are there, on the image.
+    Files.delete(image);
+    Files.writeString(home.resolve("from-before.txt"), "older version\n");
+    Orchestrator third = OrchestratorTest.start(other, Map.of(Setting.WARM_POOL, "0"));
+    try {
+      Http again = OrchestratorTest.adminOf(third).with("X-User-Id", "dora");
+      assertThat(output(again.run("cat from-before.txt; df --output=source . | tail -1"))).startsWith("older version\n/dev/loop");
+      assertThat(image).exists();
+    } finally {
+      third.close();
+    }
+    assertThat(home).isEmptyDirectory();
+    OrchestratorTest.deleteTree(other);
   }
 }

@@ -140,6 +140,7 @@ final class HomeVolumes {
       Files.createDirectories(home);
       if (!Files.exists(image)) {
         format(image, size, uid, gid);
+        moveIn(image, home);
       } else if (Files.size(image) != size) {
         resize(image, size);
       }
@@ -237,10 +238,47 @@ final class HomeVolumes {
     List<String> command = new ArrayList<>(List.of("mkfs.ext4", "-q", "-F", "-m", "0", "-E",
         "root_owner=" + uid + ":" + gid + ",lazy_itable_init=1,nodiscard"));
     if (bytes >= 1L << 30) {
-      command.addAll(List.of("-J", "size=16")); // the default journal of a large image would be 64 MiB or more of the host's disk
+      // The default journal of a large image takes 64 MiB or more of the host's disk at once, even for an empty home.
+      command.addAll(List.of("-J", "size=8"));
     }
     command.add(image.toString());
     check(Tools.run(command), "mkfs.ext4", image);
+  }
+
+  /**
+   * A home that has files but no image yet (made by a version without storage limits) moves into
+   * its new image, as it is (owners, modes, links), before the image is mounted over it; its
+   * workspace is stopped, so nothing changes it meanwhile. Files that do not fit leave the home as
+   * it was and the start fails, saying so: hiding them under an empty image would look like loss.
+   */
+  private void moveIn(Path image, Path home) throws IOException {
+    try (var children = Files.list(home)) {
+      if (children.findAny().isEmpty()) {
+        return;
+      }
+    }
+    Path staging = volumes.resolve(image.getFileName() + ".moving");
+    Files.createDirectories(staging);
+    try {
+      mount(image, staging);
+      Tools.Result copied;
+      try {
+        copied = Tools.run(List.of("cp", "-a", "--one-file-system", "--", home + "/.", staging + "/"));
+      } finally {
+        unmount(staging);
+      }
+      if (!copied.ok()) {
+        Files.deleteIfExists(image);
+        log.warn("the home {} stays as it is: its files do not fit in its policy's storage ({})", home, copied.firstLine());
+        throw new Unavailable("this workspace holds more files than its policy's storage allows; an administrator must raise"
+            + " the policy's storage for it to start");
+      }
+      check(Tools.run(List.of("find", home.toString(), "-mindepth", "1", "-maxdepth", "1", "-exec", "rm", "-rf",
+          "--one-file-system", "--", "{}", "+")), "rm", home);
+      log.info("moved the files of {} into its image", home);
+    } finally {
+      Files.deleteIfExists(staging);
+    }
   }
 
   private void resize(Path image, long bytes) throws IOException {

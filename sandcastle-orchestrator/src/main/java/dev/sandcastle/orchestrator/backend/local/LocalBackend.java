@@ -69,6 +69,7 @@ public final class LocalBackend implements Backend {
   private final java.util.concurrent.atomic.AtomicLong nextSlot = new java.util.concurrent.atomic.AtomicLong(1);
   private final java.util.concurrent.atomic.AtomicBoolean refilling = new java.util.concurrent.atomic.AtomicBoolean();
   private volatile Policy sparePolicy;
+  private volatile Thread refiller;
   private volatile int poolSize;
   private volatile boolean reconciled;
   private volatile boolean closed;
@@ -151,7 +152,7 @@ public final class LocalBackend implements Backend {
     return new Instance.Local(slotId(slot), workspace);
   }
 
-  private record Spare(long slot, Workspace workspace) {}
+  private record Spare(long slot, Workspace workspace, Path home) {}
 
   /** A slot no tenant ever had, with its home emptied in case a crashed run left one there. */
   private long newSlot(dev.sandcastle.orchestrator.tenant.TenantKey key) {
@@ -176,7 +177,7 @@ public final class LocalBackend implements Backend {
     if (poolSize == 0 || !reconciled || !refilling.compareAndSet(false, true)) {
       return;
     }
-    Thread.ofVirtual().name("warm-pool").start(() -> {
+    refiller = Thread.ofVirtual().name("warm-pool").start(() -> {
       try {
         fill();
       } catch (RuntimeException e) {
@@ -191,15 +192,15 @@ public final class LocalBackend implements Backend {
     dev.sandcastle.orchestrator.tenant.TenantKey nobody = new dev.sandcastle.orchestrator.tenant.TenantKey("spare", null, null);
     while (spares.size() < poolSize && !closed) {
       long slot = newSlot(nobody);
-      Workspace workspace = create(nobody, slot, sparePolicy);
+      Spare spare = new Spare(slot, create(nobody, slot, sparePolicy), accounts.accountFor(nobody, slot).home());
       try {
-        workspace.supervisor(); // the point of a spare: its sandbox is already running
+        spare.workspace().supervisor(); // the point of a spare: its sandbox is already running
       } catch (RuntimeException e) {
-        workspace.close();
+        close(spare);
         log.warn("could not start a spare workspace: {}", e.toString());
         return;
       }
-      spares.add(new Spare(slot, workspace));
+      spares.add(spare);
       if (closed) {
         closeSpares();
       }
@@ -208,8 +209,13 @@ public final class LocalBackend implements Backend {
 
   private void closeSpares() {
     for (Spare spare; (spare = spares.poll()) != null; ) {
-      spare.workspace().close();
+      close(spare);
     }
+  }
+
+  private void close(Spare spare) {
+    spare.workspace().close();
+    volumes.detach(spare.home());
   }
 
   private static String slotId(long slot) {
@@ -367,6 +373,14 @@ public final class LocalBackend implements Backend {
   @Override
   public void close() {
     closed = true;
+    Thread filling = refiller;
+    if (filling != null) {
+      try {
+        filling.join(java.time.Duration.ofSeconds(30)); // it stops after the spare it is making, which it must not leave mounted
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     closeSpares();
     workspaces.values().parallelStream().forEach(Workspace::close);
     workspaces.clear();
