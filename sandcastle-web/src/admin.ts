@@ -13,6 +13,18 @@ interface Status {
   active_websockets: number;
 }
 
+/** A tenant's disk use against its limit, where the backend measured it; else a dash. */
+function disk(t: Tenant): HTMLElement {
+  const used = t.usage?.disk_bytes;
+  const limit = t.usage?.disk_limit_bytes;
+  if (used === undefined || limit === undefined) {
+    return h('td', { class: 'num muted', title: 'not measured by this backend' }, '—');
+  }
+  const share = limit > 0 ? Math.round((100 * used) / limit) : 0;
+  return h('td', { class: `num${share >= 90 ? ' bad' : ''}`, title: `${used} of ${limit} bytes (${share} %)`, 'data-disk': String(used) },
+    `${size(used)} / ${size(limit)}`);
+}
+
 const STORAGE_HELP: Record<string, string> = {
   enforced: "Each home is capped at its policy's storage.",
   not_enforced: "Homes can grow until the disk is full: this backend cannot cap them (the server log says why).",
@@ -31,6 +43,8 @@ interface Tenant {
   last_active: string;
   idle_seconds: number;
   websockets: number;
+  /** Where the backend measures them (issue 14 adds memory, CPU and processes here). */
+  usage?: { disk_bytes?: number; disk_limit_bytes?: number };
 }
 
 interface Policy {
@@ -46,6 +60,7 @@ interface Policy {
   network: string;
   reset_cron: string;
   reset_zone: string;
+  read_only_paths: string[];
 }
 
 interface AuditEvent {
@@ -266,11 +281,12 @@ export class AdminView {
         h('td', { class: 'num', title: `last active ${t.last_active}` }, running ? seconds(t.idle_seconds) : '—'),
         h('td', { title: t.last_active }, ago(t.last_active)),
         h('td', { class: 'num' }, String(t.websockets)),
+        disk(t),
         h('td', { title: t.created_at }, ago(t.created_at)),
         actions);
     });
     return h('div', { class: 'admin-pane' },
-      table(['User', 'Policy', 'Context', 'State', 'Idle', 'Last active', 'Sockets', 'Created', 'Actions'], rows, 'No tenants yet: a workspace is made on a user\'s first request.', 'Tenants'),
+      table(['User', 'Policy', 'Context', 'State', 'Idle', 'Last active', 'Sockets', 'Disk', 'Created', 'Actions'], rows, 'No tenants yet: a workspace is made on a user\'s first request.', 'Tenants'),
       h('p', { class: 'muted small' }, `Refreshes every ${REFRESH_MS / 1000} s. Stopping keeps the files; reset wipes them; delete removes the tenant.`));
   }
 
@@ -328,6 +344,8 @@ export class AdminView {
     const cron = h('input', { name: 'reset_cron', value: p?.reset_cron ?? '', placeholder: 'e.g. 0 3 * * *  (empty: never)' });
     const zone = h('input', { name: 'reset_zone', value: p?.reset_zone ?? 'UTC' });
     const env = h('textarea', { name: 'env', rows: '3', placeholder: 'NAME=value, one a line' });
+    const paths = h('textarea', { name: 'read_only_paths', rows: '2', placeholder: 'host paths the workspace sees read-only, one a line, e.g. /etc/pip.conf' });
+    paths.value = (p?.read_only_paths ?? []).join('\n');
     env.value = Object.entries(p?.env ?? {}).map(([k, v]) => `${k}=${v}`).join('\n');
     const cancel = h('button', { class: 'secondary', type: 'button' }, 'Cancel');
     cancel.addEventListener('click', () => editor.replaceChildren());
@@ -338,6 +356,7 @@ export class AdminView {
         field('Processes', pids), field('Idle timeout', idle, 's'), field('Network', network), field('Reset schedule', cron, 'cron'),
         field('Reset time zone', zone)),
       field('Environment', env),
+      field('Read-only paths', paths, 'local backend'),
       h('div', { class: 'row end' }, cancel, h('button', { type: 'submit' }, 'Save policy')));
     const num = (input: HTMLInputElement, scale = 1) => (input.value.trim() === '' ? undefined : Number(input.value) * scale);
     form.addEventListener('submit', async (e) => {
@@ -355,6 +374,7 @@ export class AdminView {
         id: id.value.trim(), image: image.value.trim() || undefined, runtime: runtime.value.trim() || undefined, env: vars, cpus: num(cpus), memory_bytes: num(memory, MIB),
         storage_bytes: num(storage, MIB), pids: num(pids), idle_timeout_seconds: num(idle), network: network.value,
         reset_cron: cron.value.trim(), reset_zone: zone.value.trim() || 'UTC',
+        read_only_paths: paths.value.split('\n').map((l) => l.trim()).filter(Boolean),
       };
       try {
         await api('/api/v1/policies', { method: 'POST', json: body });

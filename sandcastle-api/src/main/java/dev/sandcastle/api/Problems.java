@@ -75,6 +75,7 @@ final class Problems {
       case dev.sandcastle.core.errors.UnsupportedMedia u -> 415;
       case dev.sandcastle.core.errors.QuotaExceeded q -> 429;
       case dev.sandcastle.core.errors.Unavailable u -> 503;
+      case dev.sandcastle.core.errors.InsufficientStorage i -> 507;
     };
   }
 
@@ -102,6 +103,7 @@ final class Problems {
       case 415 -> "Unsupported Media Type";
       case 429 -> "Too Many Requests";
       case 503 -> "Service Unavailable";
+      case 507 -> "Insufficient Storage";
       default -> status >= 500 ? "Internal Server Error" : "Error";
     };
   }

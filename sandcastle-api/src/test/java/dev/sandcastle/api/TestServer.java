@@ -53,6 +53,10 @@ final class TestServer implements AutoCloseable {
 
   TestServer(SandboxPolicy.Mechanism mechanism, Limits limits, ExecSettings exec, FileLimits files, KernelSettings kernels,
       TerminalSettings terminals) {
+    this(new SandboxPolicy(mechanism, SandboxPolicy.Network.NONE, limits), exec, files, kernels, terminals);
+  }
+
+  TestServer(SandboxPolicy policy, ExecSettings exec, FileLimits files, KernelSettings kernels, TerminalSettings terminals) {
     try {
       root = Files.createTempDirectory("sandcastle-test");
       root.toFile().setExecutable(true, false);
@@ -60,7 +64,7 @@ final class TestServer implements AutoCloseable {
       home = root.resolve("home");
       int uid = Sandbox.currentUid() == 0 ? 100_000 : -1;
       workspace = new Workspace(new WorkspaceSettings("test-" + ProcessHandle.current().pid() + "-" + System.nanoTime(), home,
-          root.resolve("state"), new SandboxPolicy(mechanism, SandboxPolicy.Network.NONE, limits), uid, uid, exec,
+          root.resolve("state"), policy, uid, uid, exec,
           files, kernels, terminals), Cgroups.detect());
       Files.createDirectories(root.resolve("uploads"));
       app = new WorkspaceApi(Workspaces.single(workspace), new ApiSettings(KEY, 1 << 20, 4 << 20, root.resolve("uploads"))).create("127.0.0.1", 0);
@@ -72,6 +76,12 @@ final class TestServer implements AutoCloseable {
 
   static TestServer bwrap() {
     return new TestServer(SandboxPolicy.Mechanism.BWRAP, new Limits(256L << 20, 128, 0), ExecSettings.defaults());
+  }
+
+  /** A bubblewrap workspace under the given policy, with the default settings otherwise. */
+  static TestServer bwrap(SandboxPolicy policy) {
+    return new TestServer(policy, ExecSettings.defaults(), FileLimits.defaults(),
+        new KernelSettings(16, Duration.ofMinutes(5), Duration.ofSeconds(60), Duration.ofSeconds(2)), TerminalSettings.defaults());
   }
 
   int port() {

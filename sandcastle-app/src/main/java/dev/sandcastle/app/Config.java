@@ -157,12 +157,25 @@ record Config(
     } catch (IllegalArgumentException e) {
       throw new Invalid("--" + Setting.TRUSTED_PROXIES.name + ": " + e.getMessage());
     }
+    SandboxPolicy policy;
+    try {
+      java.util.List<String> paths = list(v, Setting.SANDBOX_PATHS).stream().sorted().toList();
+      for (String path : paths) {
+        if (dataDir.startsWith(path) || Path.of(path).startsWith(dataDir)) {
+          throw new Invalid("--" + Setting.SANDBOX_PATHS.name + ": " + path + " holds or is inside the data directory, which no"
+              + " workspace may see");
+        }
+      }
+      policy = new SandboxPolicy(mechanism, network, limits).withReadOnlyPaths(paths);
+    } catch (IllegalArgumentException e) {
+      throw new Invalid("--" + Setting.SANDBOX_PATHS.name + ": " + e.getMessage());
+    }
     TerminalSettings terminals = new TerminalSettings(integer(v, Setting.MAX_TERMINALS, 1, 10_000),
         Duration.ofSeconds(integer(v, Setting.TERMINAL_GRACE, 1, 7 * 86_400)), (int) scrollback);
     return new Config(v.get(Setting.HOST), port, dataDir, home,
         Optional.of(v.get(Setting.API_KEY)).filter(s -> !s.isBlank()),
         Optional.of(v.get(Setting.API_KEY_FILE)).filter(s -> !s.isBlank()).map(Path::of),
-        keyGeneration(v), new SandboxPolicy(mechanism, network, limits),
+        keyGeneration(v), policy,
         integer(v, Setting.UID, 1, Integer.MAX_VALUE), exec, files, kernels, maxRequest, maxUpload, proxies, terminals,
         orchestration(v, env), interpreter(v));
   }

@@ -93,6 +93,7 @@ final class Orchestrator implements AutoCloseable {
     Database database = embedded ? Database.open(Database.h2Url(config.dataDir()), "sa", "")
         : Database.open(o.databaseUrl(), o.databaseUser(), o.databasePassword());
     resources.push(database);
+    DataDirectory.secure(config.dataDir()); // the embedded database's files, new or left by older versions at 0644
     KeyRing keys = KeyRing.load(o.masterKey(), o.previousMasterKeys(), config.dataDir().resolve("master.key"));
     SiemForwarder siem = null;
     if (o.siemUrl().isPresent()) {
@@ -110,7 +111,7 @@ final class Orchestrator implements AutoCloseable {
       metrics.gauge("sandcastle.siem.backlog", forwarder, SiemForwarder::backlog);
     }
     Policy maxima = Policy.serverMaxima(config.policy().limits(), o.storageBytes(), o.idleTimeout(),
-        config.policy().network().name().toLowerCase(java.util.Locale.ROOT));
+        config.policy().network().name().toLowerCase(java.util.Locale.ROOT)).withReadOnlyPaths(config.policy().readOnlyPaths());
     Policies policies = new Policies(new PolicyRepository(database), maxima, o.allowedImages(), allowedRuntimes(config, multiUser));
 
     Backend backend = backend(config, multiUser, resources);

@@ -71,7 +71,7 @@ final class Server implements AutoCloseable {
   /** One server per data directory: a second one would reap the first one's sandboxes. */
   static java.nio.channels.FileChannel lockDataDir(Path dataDir) {
     try {
-      Files.createDirectories(dataDir);
+      DataDirectory.secure(dataDir);
       var channel = java.nio.channels.FileChannel.open(dataDir.resolve(".lock"),
           java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
       java.nio.channels.FileLock held;

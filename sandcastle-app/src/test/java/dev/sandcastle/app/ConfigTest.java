@@ -36,6 +36,19 @@ class ConfigTest {
   }
 
   @Test
+  void sandboxPathsAreTheDefaultPolicysReadOnlyPathsAndNeverTheDataDirectory() {
+    Config config = Config.load(Map.of(Setting.SANDBOX_PATHS, "/opt/models, /etc/pip.conf", Setting.DATA_DIR, "/srv/sandcastle"),
+        Map.of(), 8080);
+    assertThat(config.policy().readOnlyPaths()).containsExactly("/etc/pip.conf", "/opt/models");
+    assertThatThrownBy(() -> Config.load(Map.of(Setting.SANDBOX_PATHS, "/srv", Setting.DATA_DIR, "/srv/sandcastle"), Map.of(), 8080))
+        .isInstanceOf(Config.Invalid.class).hasMessageContaining("data directory");
+    assertThatThrownBy(() -> Config.load(Map.of(Setting.SANDBOX_PATHS, "/srv/sandcastle/homes"), Map.of("SANDCASTLE_DATA_DIR",
+        "/srv/sandcastle"), 8080)).isInstanceOf(Config.Invalid.class).hasMessageContaining("data directory");
+    assertThatThrownBy(() -> Config.load(Map.of(Setting.SANDBOX_PATHS, "/proc/1"), Map.of(), 8080))
+        .isInstanceOf(Config.Invalid.class).hasMessageContaining("--sandbox-paths").hasMessageContaining("/proc");
+  }
+
+  @Test
   void acceptedJwtIssuersAndAudiencesAreCommaSeparatedAndNeedATokenVerifiedHere() {
     Config config = Config.load(Map.of(Setting.JWT_AUDIENCE, "sandcastle, terminals ,"),
         Map.of("SANDCASTLE_JWKS_URL", "https://idp.example.com/jwks", "SANDCASTLE_JWT_ISSUER", "https://idp.example.com/realms/a"), 8080);

@@ -86,6 +86,37 @@ final class Http {
     return text.toString();
   }
 
+  /** Uploads {@code size} zero bytes as the multipart field {@code file}, streamed. */
+  Response upload(String path, String filename, long size) {
+    String boundary = "sandcastle-test-boundary";
+    byte[] head = ("--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + filename + "\"\r\n"
+        + "Content-Type: application/octet-stream\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    byte[] tail = ("\r\n--" + boundary + "--\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    java.io.InputStream zeros = new java.io.InputStream() {
+      private long left = size;
+
+      @Override
+      public int read() {
+        return left-- > 0 ? 0 : -1;
+      }
+
+      @Override
+      public int read(byte[] buffer, int offset, int length) {
+        if (left <= 0) {
+          return -1;
+        }
+        int n = (int) Math.min(length, left);
+        java.util.Arrays.fill(buffer, offset, offset + n, (byte) 0);
+        left -= n;
+        return n;
+      }
+    };
+    return send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "multipart/form-data; boundary=" + boundary)
+        .POST(HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.SequenceInputStream(
+            java.util.Collections.enumeration(java.util.List.of(new java.io.ByteArrayInputStream(head), zeros,
+                new java.io.ByteArrayInputStream(tail))))), head.length + size + tail.length)));
+  }
+
   private Response send(HttpRequest.Builder request) {
     headers.forEach(request::header);
     request.timeout(Duration.ofSeconds(60));

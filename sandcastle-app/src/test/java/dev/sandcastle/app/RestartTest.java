@@ -82,6 +82,8 @@ class RestartTest {
       Http newcomer = client(second).with("X-User-Id", "newcomer");
       assertThat(output(newcomer.run("ls -A ~"))).isEmpty();
     }
+    assertThat(StorageLimitTest.mountsUnder(data)).as("no home stays mounted, a warm spare's neither").isEmpty();
+    OrchestratorTest.deleteTree(data);
   }
 
   private static Http client(Orchestrator server) {

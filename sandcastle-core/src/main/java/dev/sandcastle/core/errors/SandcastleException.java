@@ -7,7 +7,7 @@ package dev.sandcastle.core.errors;
  */
 public abstract sealed class SandcastleException extends RuntimeException
     permits BadRequest, NotFound, Conflict, PathOutsideWorkspace, QuotaExceeded,
-        UnsupportedMedia, PayloadTooLarge, Unavailable, Unauthorized, Forbidden {
+        UnsupportedMedia, PayloadTooLarge, Unavailable, Unauthorized, Forbidden, InsufficientStorage {
 
   protected SandcastleException(String message) {
     super(message, null, false, false);

@@ -2,8 +2,8 @@ package dev.sandcastle.core.files;
 
 import dev.sandcastle.core.errors.BadRequest;
 import dev.sandcastle.core.errors.Conflict;
+import dev.sandcastle.core.errors.InsufficientStorage;
 import dev.sandcastle.core.errors.NotFound;
-import dev.sandcastle.core.errors.QuotaExceeded;
 import dev.sandcastle.core.errors.SandcastleException;
 import dev.sandcastle.core.errors.Unavailable;
 import java.io.IOException;
@@ -35,7 +35,7 @@ final class IoErrors {
         if (reason.contains("symbolic link")) {
           yield new Conflict(viewPath + " changed while it was being used; try again", e);
         } else if (reason.contains("No space left") || reason.contains("quota")) {
-          yield new QuotaExceeded("The workspace is out of disk space: " + viewPath, e);
+          yield new InsufficientStorage("The workspace is out of disk space (its storage limit is reached): " + viewPath, e);
         } else if (reason.contains("Operation not permitted")) {
           yield new BadRequest("Permission denied: " + viewPath, e);
         } else if (reason.contains("File name too long")) {

@@ -157,11 +157,18 @@ public final class Sandbox {
         args.addAll(List.of("--ro-bind", dir, dir));
       }
     }
-    args.addAll(List.of(
-        "--ro-bind", "/etc", "/etc",
-        "--ro-bind", runtimeDir.resolve("passwd").toString(), "/etc/passwd",
-        "--ro-bind", runtimeDir.resolve("group").toString(), "/etc/group",
-        "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/var/tmp", "--tmpfs", "/run",
+    args.addAll(HostView.etc(policy.network() == SandboxPolicy.Network.HOST));
+    for (String path : policy.readOnlyPaths()) {
+      args.addAll(List.of("--ro-bind-try", path, path));
+    }
+    for (String generated : HostView.GENERATED_ETC) {
+      args.addAll(List.of("--ro-bind", runtimeDir.resolve(generated).toString(), "/etc/" + generated));
+    }
+    String tmpSize = Long.toString(policy.tmpBytes());
+    args.addAll(List.of("--proc", "/proc"));
+    args.addAll(HostView.procMasks());
+    args.addAll(List.of("--dev", "/dev", "--size", tmpSize, "--tmpfs", "/tmp", "--size", tmpSize, "--tmpfs", "/var/tmp",
+        "--size", Long.toString(HostView.RUN_BYTES), "--tmpfs", "/run",
         "--ro-bind", runtimeDir.resolve("supervisor.py").toString(), SANDBOX_RUNTIME + "/supervisor.py",
         "--ro-bind", runtimeDir.resolve("kernel.py").toString(), SANDBOX_RUNTIME + "/kernel.py",
         "--ro-bind", hostLogs.toString(), SANDBOX_RUNTIME + "/logs",
@@ -186,6 +193,9 @@ public final class Sandbox {
           + "user:x:" + id + ":" + group + ":Sandcastle user:" + SANDBOX_HOME + ":/bin/bash\n"
           + "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n").getBytes());
       writeIfChanged(runtimeDir.resolve("group"), ("root:x:0:\nuser:x:" + group + ":\nnogroup:x:65534:\n").getBytes());
+      for (var file : HostView.fixedEtc().entrySet()) {
+        writeIfChanged(runtimeDir.resolve(file.getKey()), file.getValue().getBytes());
+      }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot prepare the sandbox runtime in " + runtimeDir, e);
     }

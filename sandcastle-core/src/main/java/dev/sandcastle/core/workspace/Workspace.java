@@ -289,12 +289,22 @@ public final class Workspace implements AutoCloseable {
       Files.createDirectories(settings.home());
       Files.createDirectories(logs);
       Files.createDirectories(settings.stateDir().resolve("runtime"));
-      if (settings.uid() >= 0 && Sandbox.currentUid() == 0) {
+      boolean switchesUid = settings.uid() >= 0 && Sandbox.currentUid() == 0;
+      if (switchesUid) {
         requireTraversable(settings.home().getParent());
-        requireTraversable(settings.stateDir());
+        requireTraversable(settings.stateDir().getParent());
         Files.setAttribute(settings.home(), "unix:uid", settings.uid(), java.nio.file.LinkOption.NOFOLLOW_LINKS);
         Files.setAttribute(settings.home(), "unix:gid", settings.gid(), java.nio.file.LinkOption.NOFOLLOW_LINKS);
         Files.setPosixFilePermissions(settings.home(), PosixFilePermissions.fromString("rwx------"));
+      }
+      // The state directory (command logs, the sandbox's runtime files) is the server's; the
+      // workspace's own group may read it (its sandbox binds them), no other account may enter it,
+      // whatever the files' modes (command logs of older versions were 0644).
+      for (Path dir : List.of(settings.stateDir(), logs, settings.stateDir().resolve("runtime"))) {
+        if (switchesUid) {
+          Files.setAttribute(dir, "unix:gid", settings.gid(), java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        }
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString(switchesUid ? "rwxr-x---" : "rwx------"));
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot prepare workspace directories under " + settings.home(), e);

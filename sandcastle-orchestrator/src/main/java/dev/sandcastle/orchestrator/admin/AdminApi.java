@@ -113,13 +113,14 @@ public final class AdminApi {
     r.get("/api/v1/policies/{id}", ctx -> ctx.json(policy(policies.get(ctx.pathParam("id")))));
     r.post("/api/v1/policies", ctx -> {
       Bodies.PolicyBody body = ctx.bodyAsClass(Bodies.PolicyBody.class);
-      Policy saved = policies.save(body.toPolicy(Optional.ofNullable(body.id()).orElseThrow(() -> new BadRequest("id is required")), policies.maxima()));
+      Policy saved = policies.save(fitting(body.toPolicy(Optional.ofNullable(body.id()).orElseThrow(() -> new BadRequest("id is required")),
+          policies.maxima())));
       admin(ctx, "save_policy", saved.id());
       ctx.status(201).json(policy(saved));
     });
     r.put("/api/v1/policies/{id}", ctx -> {
       Bodies.PolicyBody body = ctx.bodyAsClass(Bodies.PolicyBody.class);
-      Policy saved = policies.save(body.toPolicy(ctx.pathParam("id"), policies.maxima()));
+      Policy saved = policies.save(fitting(body.toPolicy(ctx.pathParam("id"), policies.maxima())));
       admin(ctx, "save_policy", saved.id());
       ctx.json(policy(saved));
     });
@@ -178,6 +179,12 @@ public final class AdminApi {
     ctx.json(Map.of("stopped", stopped));
   }
 
+  /** The policy, unless its storage is less than one of its tenants' homes already holds (409). */
+  private Policy fitting(Policy policy) {
+    tenants.checkStorageFits(policy.id(), policy.clampTo(policies.maxima()).storageBytes());
+    return policy;
+  }
+
   private Map<String, Object> view(String id) {
     return tenants.list().stream().filter(v -> v.tenant().id().equals(id)).findFirst().map(AdminApi::terminal)
         .orElseThrow(() -> new NotFound("no tenant with id " + id));
@@ -207,6 +214,12 @@ public final class AdminApi {
     json.put("last_active", view.lastActive().toString());
     json.put("idle_seconds", view.idle().toSeconds());
     json.put("websockets", view.sockets());
+    Map<String, Object> usage = new LinkedHashMap<>();
+    view.disk().ifPresent(disk -> {
+      usage.put("disk_bytes", disk.usedBytes());
+      usage.put("disk_limit_bytes", disk.limitBytes());
+    });
+    json.put("usage", usage);
     return json;
   }
 
@@ -241,6 +254,7 @@ public final class AdminApi {
     json.put("network", p.network());
     json.put("reset_cron", p.resetCron());
     json.put("reset_zone", p.resetZone());
+    json.put("read_only_paths", p.readOnlyPaths());
     return json;
   }
 
@@ -278,13 +292,15 @@ public final class AdminApi {
         @com.fasterxml.jackson.annotation.JsonProperty("idle_timeout_seconds") Long idleTimeoutSeconds,
         String network,
         @com.fasterxml.jackson.annotation.JsonProperty("reset_cron") String resetCron,
-        @com.fasterxml.jackson.annotation.JsonProperty("reset_zone") String resetZone) {
+        @com.fasterxml.jackson.annotation.JsonProperty("reset_zone") String resetZone,
+        @com.fasterxml.jackson.annotation.JsonProperty("read_only_paths") java.util.List<String> readOnlyPaths) {
 
-      /** Missing fields take the server's maxima. */
+      /** Missing limits take the server's maxima; missing read-only paths are none. */
       Policy toPolicy(String policyId, Policy max) {
         return new Policy(policyId, image, runtime, env, cpus == null ? max.cpus() : cpus, memoryBytes == null ? max.memoryBytes() : memoryBytes,
             storageBytes == null ? max.storageBytes() : storageBytes, pids == null ? max.pids() : pids,
-            idleTimeoutSeconds == null ? max.idleTimeout() : Duration.ofSeconds(idleTimeoutSeconds), network, resetCron, resetZone);
+            idleTimeoutSeconds == null ? max.idleTimeout() : Duration.ofSeconds(idleTimeoutSeconds), network, resetCron, resetZone,
+            readOnlyPaths);
       }
     }
   }

@@ -60,6 +60,23 @@ public interface Backend extends AutoCloseable {
     return StorageLimits.UNKNOWN;
   }
 
+  /**
+   * How much of a tenant's home is used, where this backend measures it.
+   *
+   * @param usedBytes what its files take
+   * @param limitBytes what they may take (its file system's size: a little below the policy's storage)
+   */
+  record DiskUsage(long usedBytes, long limitBytes) {}
+
+  /**
+   * The disk use of tenants' homes, by tenant id, as far as this backend knows it (the local
+   * backend with storage limits: measured now for running tenants, at their last stop for the
+   * others); none by default. Cheap: called for every admin listing.
+   */
+  default Map<String, DiskUsage> diskUsage() {
+    return Map.of();
+  }
+
   /** The ids of tenants whose workspaces this backend currently runs. */
   Set<String> running();
 

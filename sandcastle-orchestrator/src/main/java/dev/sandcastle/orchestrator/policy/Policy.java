@@ -1,7 +1,9 @@
 package dev.sandcastle.orchestrator.policy;
 
 import dev.sandcastle.core.errors.BadRequest;
+import dev.sandcastle.core.sandbox.SandboxPolicy;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -24,10 +26,13 @@ import java.util.Map;
  * @param network {@code none} or {@code host}
  * @param resetCron a 5-field cron expression at which the workspace is wiped ("" = never)
  * @param resetZone the time zone of {@code resetCron}, e.g. {@code Europe/Berlin}
+ * @param readOnlyPaths host paths the local backend shows read-only at the same place in the
+ *     workspace, beside the few system files every sandbox gets (e.g. {@code /etc/pip.conf},
+ *     {@code /opt/models}); container backends ignore them
  */
 public record Policy(
     String id, String image, String runtime, Map<String, String> env, double cpus, long memoryBytes, long storageBytes, int pids,
-    Duration idleTimeout, String network, String resetCron, String resetZone) {
+    Duration idleTimeout, String network, String resetCron, String resetZone, List<String> readOnlyPaths) {
 
   public Policy {
     if (id == null || !id.matches("[A-Za-z0-9_.-]{1,64}")) {
@@ -57,6 +62,26 @@ public record Policy(
     } catch (java.time.DateTimeException e) {
       throw new BadRequest("unknown time zone: " + resetZone);
     }
+    readOnlyPaths = readOnlyPaths == null ? List.of() : List.copyOf(readOnlyPaths);
+    if (readOnlyPaths.size() > SandboxPolicy.MAX_READ_ONLY_PATHS) {
+      throw new BadRequest("a policy adds at most " + SandboxPolicy.MAX_READ_ONLY_PATHS + " read-only paths");
+    }
+    try {
+      readOnlyPaths.forEach(SandboxPolicy::checkReadOnlyPath);
+    } catch (IllegalArgumentException e) {
+      throw new BadRequest(e.getMessage());
+    }
+  }
+
+  /** A policy that adds no read-only paths: the form of the record before policies had them. */
+  public Policy(String id, String image, String runtime, Map<String, String> env, double cpus, long memoryBytes, long storageBytes,
+      int pids, Duration idleTimeout, String network, String resetCron, String resetZone) {
+    this(id, image, runtime, env, cpus, memoryBytes, storageBytes, pids, idleTimeout, network, resetCron, resetZone, List.of());
+  }
+
+  /** The same policy with these read-only paths. */
+  public Policy withReadOnlyPaths(List<String> paths) {
+    return new Policy(id, image, runtime, env, cpus, memoryBytes, storageBytes, pids, idleTimeout, network, resetCron, resetZone, paths);
   }
 
   /**
@@ -96,11 +121,14 @@ public record Policy(
         cpus >= NO_CPU_LIMIT ? 0 : cpus);
   }
 
-  /** The same policy with every limit at most the server's maximum (its image and runtime are checked elsewhere: {@link Policies}). */
+  /**
+   * The same policy with every limit at most the server's maximum (its image and runtime are
+   * checked elsewhere: {@link Policies}; its read-only paths are its own).
+   */
   public Policy clampTo(Policy max) {
     return new Policy(id, image, runtime, env, Math.min(cpus, max.cpus), Math.min(memoryBytes, max.memoryBytes),
         Math.min(storageBytes, max.storageBytes), Math.min(pids, max.pids),
         idleTimeout.compareTo(max.idleTimeout) > 0 ? max.idleTimeout : idleTimeout,
-        max.network.equals("none") ? "none" : network, resetCron, resetZone);
+        max.network.equals("none") ? "none" : network, resetCron, resetZone, readOnlyPaths);
   }
 }

@@ -17,13 +17,15 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * The policies table. Safe from any number of threads; each method is one short transaction.
  * Database failures surface as JDBI's unchecked exceptions. The environment is stored as a JSON
- * object; the idle timeout in whole seconds (a fraction of a second is rounded up).
+ * object and the read-only paths as a JSON array; the idle timeout in whole seconds (a fraction of a second is rounded up).
  */
 public final class PolicyRepository {
   private static final JsonMapper JSON = JsonMapper.builder().build();
   private static final TypeReference<Map<String, String>> ENV = new TypeReference<>() {};
+  private static final TypeReference<List<String>> PATHS = new TypeReference<>() {};
   private static final String COLUMNS =
-      "id, image, runtime, env, cpus, memory_bytes, storage_bytes, pids, idle_timeout_seconds, network, reset_cron, reset_zone";
+      "id, image, runtime, env, cpus, memory_bytes, storage_bytes, pids, idle_timeout_seconds, network, reset_cron, reset_zone,"
+          + " read_only_paths";
 
   private final Jdbi jdbi;
 
@@ -38,9 +40,9 @@ public final class PolicyRepository {
         jdbi.useTransaction(h -> {
           if (write(h, policy, "UPDATE policies SET image = :image, runtime = :runtime, env = :env, cpus = :cpus, memory_bytes = :memory,"
               + " storage_bytes = :storage, pids = :pids, idle_timeout_seconds = :idle, network = :network,"
-              + " reset_cron = :cron, reset_zone = :zone WHERE id = :id") == 0) {
+              + " reset_cron = :cron, reset_zone = :zone, read_only_paths = :paths WHERE id = :id") == 0) {
             write(h, policy, "INSERT INTO policies (" + COLUMNS + ") VALUES"
-                + " (:id, :image, :runtime, :env, :cpus, :memory, :storage, :pids, :idle, :network, :cron, :zone)");
+                + " (:id, :image, :runtime, :env, :cpus, :memory, :storage, :pids, :idle, :network, :cron, :zone, :paths)");
           }
         });
         return;
@@ -75,7 +77,7 @@ public final class PolicyRepository {
         .bind("id", p.id()).bind("image", p.image()).bind("runtime", p.runtime()).bind("env", JSON.writeValueAsString(p.env()))
         .bind("cpus", p.cpus()).bind("memory", p.memoryBytes()).bind("storage", p.storageBytes())
         .bind("pids", p.pids()).bind("idle", idleSeconds).bind("network", p.network())
-        .bind("cron", p.resetCron()).bind("zone", p.resetZone())
+        .bind("cron", p.resetCron()).bind("zone", p.resetZone()).bind("paths", JSON.writeValueAsString(p.readOnlyPaths()))
         .execute();
   }
 
@@ -83,7 +85,7 @@ public final class PolicyRepository {
     return new Policy(rs.getString("id"), rs.getString("image"), rs.getString("runtime"), JSON.readValue(rs.getString("env"), ENV),
         rs.getDouble("cpus"), rs.getLong("memory_bytes"), rs.getLong("storage_bytes"), rs.getInt("pids"),
         Duration.ofSeconds(rs.getLong("idle_timeout_seconds")), rs.getString("network"),
-        rs.getString("reset_cron"), rs.getString("reset_zone"));
+        rs.getString("reset_cron"), rs.getString("reset_zone"), JSON.readValue(rs.getString("read_only_paths"), PATHS));
   }
 
   private static boolean isUniqueViolation(Throwable e) {

@@ -283,23 +283,52 @@ public final class TenantService implements AutoCloseable {
     return Optional.ofNullable(entries.get(key)).map(e -> e.tenant);
   }
 
-  /** Every tenant with its last access time (from memory, fresher than the database's). */
+  /** Every tenant with its last access time (from memory, fresher than the database's) and its disk use where known. */
   public List<TenantView> list() {
     long now = clock.millis();
+    Map<String, Backend.DiskUsage> disks = backend.diskUsage();
     List<TenantView> views = new ArrayList<>();
     for (Entry entry : entries.values()) {
       Tenant tenant = entry.tenant;
       if (tenant != null) {
         views.add(new TenantView(tenant, Instant.ofEpochMilli(entry.lastAccess), Duration.ofMillis(Math.max(0, now - entry.lastAccess)),
-            entry.sockets.get()));
+            entry.sockets.get(), Optional.ofNullable(disks.get(tenant.id()))));
       }
     }
     views.sort(Comparator.comparing(v -> v.tenant().createdAt()));
     return views;
   }
 
-  /** A tenant as the admin API shows it. */
-  public record TenantView(Tenant tenant, Instant lastActive, Duration idle, int sockets) {}
+  /**
+   * A tenant as the admin API shows it.
+   *
+   * @param disk its home's use, where the backend measures it
+   */
+  public record TenantView(Tenant tenant, Instant lastActive, Duration idle, int sockets, Optional<Backend.DiskUsage> disk) {}
+
+  /**
+   * Refuses a storage limit for a policy that is smaller than what one of its tenants' homes
+   * already holds (as far as the backend measured it): the home could not shrink, and its
+   * workspace would be full at once.
+   *
+   * @throws dev.sandcastle.core.errors.Conflict naming the tenant and both sizes
+   */
+  public void checkStorageFits(String policyId, long storageBytes) {
+    Map<String, Backend.DiskUsage> disks = backend.diskUsage();
+    for (Entry entry : entries.values()) {
+      Tenant tenant = entry.tenant;
+      Backend.DiskUsage disk = tenant == null ? null : disks.get(tenant.id());
+      if (disk != null && tenant.key().policyId().equals(policyId) && disk.usedBytes() > storageBytes) {
+        throw new dev.sandcastle.core.errors.Conflict("tenant " + tenant.id() + " (user " + tenant.key().userId() + ") uses "
+            + mebibytes(disk.usedBytes()) + " of its home, more than the new storage limit of " + mebibytes(storageBytes)
+            + "; delete files there or reset the tenant first");
+      }
+    }
+  }
+
+  private static String mebibytes(long bytes) {
+    return String.format(java.util.Locale.ROOT, "%.1f MiB", bytes / 1048576.0);
+  }
 
   public long count(TenantStatus status) {
     return entries.values().stream().filter(e -> e.tenant != null && e.tenant.status() == status).count();

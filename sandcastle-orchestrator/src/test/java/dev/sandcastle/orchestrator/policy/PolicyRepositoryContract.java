@@ -57,12 +57,23 @@ abstract class PolicyRepositoryContract extends DatabaseContract {
   }
 
   @Test
+  void readOnlyPathsAreStoredInOrderAndReplacedByTheNextSave() {
+    Policy base = policy("shared-models", Map.of());
+    policies.save(base.withReadOnlyPaths(java.util.List.of("/opt/models", "/etc/pip.conf")));
+    assertThat(policies.find("shared-models").orElseThrow().readOnlyPaths()).containsExactly("/opt/models", "/etc/pip.conf");
+
+    policies.save(base);
+    assertThat(policies.find("shared-models").orElseThrow().readOnlyPaths()).isEmpty();
+  }
+
+  @Test
   void aPolicyStoredBeforeRuntimesExistedHasTheServersDefault() {
     // As a row written by a server without the runtime column (the migration's default fills it).
     db.jdbi().useHandle(h -> h.execute("INSERT INTO policies (id, image, env, cpus, memory_bytes, storage_bytes, pids,"
         + " idle_timeout_seconds, network) VALUES ('older', '', '{}', 1.0, 1073741824, 1073741824, 64, 300, 'none')"));
 
     assertThat(policies.find("older").orElseThrow().runtime()).isEmpty();
+    assertThat(policies.find("older").orElseThrow().readOnlyPaths()).isEmpty();
   }
 
   @Test

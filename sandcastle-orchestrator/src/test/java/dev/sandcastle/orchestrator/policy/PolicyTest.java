@@ -55,4 +55,21 @@ class PolicyTest {
     assertThat(clamped.runtime()).isEqualTo("runsc");
     assertThat(clamped.memoryBytes()).isEqualTo(512L << 20);
   }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"etc/pip.conf", "/", "/opt/../etc/shadow", "/opt/./x", "/opt//x", "/opt/", "/proc", "/proc/1/root",
+      "/dev/sda", "/sys", "/tmp/x", "/run", "/home", "/home/user/.ssh", "/var", "/mnt", "/opt/a,b", "/opt/a\nb"})
+  void aReadOnlyPathThatIsNotAbsoluteAndNormalOrCoversTheSandboxsOwnIsABadRequest(String path) {
+    Policy policy = withRuntime("");
+    assertThatThrownBy(() -> policy.withReadOnlyPaths(java.util.List.of(path))).isInstanceOf(BadRequest.class)
+        .hasMessageContaining(path.contains("\n") ? "control characters" : path);
+  }
+
+  @Test
+  void readOnlyPathsAreKeptByClampingAndCountedAtMostThirtyTwo() {
+    Policy policy = withRuntime("").withReadOnlyPaths(java.util.List.of("/opt/models", "/etc/pip.conf", "/usr/share/dict"));
+    assertThat(policy.clampTo(withRuntime("")).readOnlyPaths()).containsExactly("/opt/models", "/etc/pip.conf", "/usr/share/dict");
+    assertThatThrownBy(() -> policy.withReadOnlyPaths(java.util.stream.IntStream.range(0, 33).mapToObj(i -> "/opt/m" + i).toList()))
+        .isInstanceOf(BadRequest.class).hasMessageContaining("at most 32");
+  }
 }

@@ -647,7 +647,8 @@ public final class DockerBackend implements Backend {
     ObjectNode host = spec.putObject("HostConfig");
     host.put("Init", true); // the workspace's orphans are reaped
     host.put("ReadonlyRootfs", true);
-    host.putObject("Tmpfs").put("/tmp", "rw,nosuid,nodev,size=" + Math.max(64L << 20, Math.min(1L << 30, tmpfsSize(policy))));
+    host.putObject("Tmpfs").put("/tmp", "rw,nosuid,nodev,size="
+        + dev.sandcastle.core.sandbox.SandboxPolicy.tmpBytesFor(policy.limits()));
     ArrayNode mounts = host.putArray("Mounts");
     mounts.addObject().put("Type", "volume").put("Source", volume).put("Target", HOME);
     var limits = policy.limits();
@@ -670,11 +671,6 @@ public final class DockerBackend implements Backend {
     host.putObject("RestartPolicy").put("Name", "no");
     host.putObject("LogConfig").put("Type", "json-file").putObject("Config").put("max-size", "1m").put("max-file", "1");
     return spec;
-  }
-
-  private static long tmpfsSize(Policy policy) {
-    long memory = policy.limits().memoryBytes();
-    return memory > 0 ? memory / 4 : 1L << 30;
   }
 
   private String newKey() {

@@ -7,7 +7,6 @@ import dev.sandcastle.core.errors.Unavailable;
 import dev.sandcastle.core.sandbox.Sandbox;
 import dev.sandcastle.orchestrator.tenant.TenantKey;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
@@ -29,7 +28,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -75,7 +73,6 @@ public final class LinuxAccounts implements Accounts {
   private static final int MAX_CANDIDATES = 16;
   private static final Path USERADD = Path.of("/usr/sbin/useradd");
   private static final Path GETENT = Path.of("/usr/bin/getent");
-  private static final long TOOL_TIMEOUT_SECONDS = 60;
 
   /**
    * Where homes go and which ids accounts may get.
@@ -218,7 +215,7 @@ public final class LinuxAccounts implements Accounts {
       command.addAll(List.of("--uid", Integer.toString(uid), "--create-home"));
     }
     command.addAll(List.of("--", name));
-    Result result = run(command);
+    Tools.Result result = Tools.run(command);
     if (result.exit() == 9) {
       return; // the name was taken meanwhile (another process): the caller looks again
     }
@@ -279,7 +276,7 @@ public final class LinuxAccounts implements Accounts {
 
   /** The ids (third field) of every entry of a database, e.g. "passwd" or "group". */
   private static Set<Integer> usedIds(String database) {
-    Result result = run(List.of(GETENT.toString(), database));
+    Tools.Result result = Tools.run(List.of(GETENT.toString(), database));
     if (result.exit() != 0) {
       throw new Unavailable("Cannot read the " + database + " database (getent exit " + result.exit() + ")");
     }
@@ -298,7 +295,7 @@ public final class LinuxAccounts implements Accounts {
   }
 
   private Optional<PasswdEntry> passwd(String name) {
-    Result result = run(List.of(GETENT.toString(), "passwd", "--", name));
+    Tools.Result result = Tools.run(List.of(GETENT.toString(), "passwd", "--", name));
     if (result.exit() == 2) {
       return Optional.empty();
     }
@@ -315,7 +312,7 @@ public final class LinuxAccounts implements Accounts {
   }
 
   private static boolean groupExists(String name) {
-    Result result = run(List.of(GETENT.toString(), "group", "--", name));
+    Tools.Result result = Tools.run(List.of(GETENT.toString(), "group", "--", name));
     return switch (result.exit()) {
       case 0 -> true;
       case 2 -> false;
@@ -378,35 +375,5 @@ public final class LinuxAccounts implements Accounts {
       }
     }
     return out.toString();
-  }
-
-  private record Result(int exit, String output) {}
-
-  /** Runs a tool (no shell) with a C locale; its standard output and error together. */
-  private static Result run(List<String> command) {
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-    builder.environment().put("LC_ALL", "C");
-    Process process = null;
-    try {
-      process = builder.start();
-      process.getOutputStream().close();
-      String output;
-      try (InputStream in = process.getInputStream()) {
-        output = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-      }
-      if (!process.waitFor(TOOL_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-        throw new Unavailable(command.getFirst() + " did not finish in " + TOOL_TIMEOUT_SECONDS + " seconds");
-      }
-      return new Result(process.exitValue(), output);
-    } catch (IOException e) {
-      throw new Unavailable("Cannot run " + command.getFirst(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new Unavailable("Interrupted while running " + command.getFirst(), e);
-    } finally {
-      if (process != null && process.isAlive()) {
-        process.destroyForcibly();
-      }
-    }
   }
 }

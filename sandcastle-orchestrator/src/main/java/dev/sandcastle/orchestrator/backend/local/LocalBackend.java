@@ -40,7 +40,12 @@ import org.slf4j.LoggerFactory;
  * can be kept started ahead on fresh slots ({@link #keepWarm}), so a new tenant's first command
  * does not wait for a sandbox to start. {@link #reconcile} reaps what a crashed run left (its
  * sandboxes die with the JVM, but a process that left the sandbox's process tree in {@code
- * --sandbox none} mode would not) without touching another server's workspaces on the same host.
+ * --sandbox none} mode would not; homes it left mounted) without touching another server's
+ * workspaces on the same host.
+ *
+ * <p>On a root server with loop devices, each home is a file system of its policy's storage
+ * ({@link HomeVolumes}), mounted while the workspace runs: a full home answers ENOSPC instead of
+ * filling the server's disk. A reset or delete removes the image, giving its space back.
  */
 public final class LocalBackend implements Backend {
   private static final Logger log = LoggerFactory.getLogger(LocalBackend.class);
@@ -54,13 +59,17 @@ public final class LocalBackend implements Backend {
   private final Accounts accounts;
   private final Cgroups cgroups;
   private final String orchestratorId;
+  private final HomeVolumes volumes;
   private final Map<String, Workspace> workspaces = new ConcurrentHashMap<>();
+  /** Disk use of each tenant's home, measured at its last stop (running homes are measured when asked). */
+  private final Map<String, DiskUsage> stoppedUsage = new ConcurrentHashMap<>();
   private final Map<String, dev.sandcastle.orchestrator.tenant.TenantKey> keys = new ConcurrentHashMap<>();
   private final Map<String, Long> slots = new ConcurrentHashMap<>();
   private final java.util.concurrent.ConcurrentLinkedDeque<Spare> spares = new java.util.concurrent.ConcurrentLinkedDeque<>();
   private final java.util.concurrent.atomic.AtomicLong nextSlot = new java.util.concurrent.atomic.AtomicLong(1);
   private final java.util.concurrent.atomic.AtomicBoolean refilling = new java.util.concurrent.atomic.AtomicBoolean();
   private volatile Policy sparePolicy;
+  private volatile Thread refiller;
   private volatile int poolSize;
   private volatile boolean reconciled;
   private volatile boolean closed;
@@ -70,6 +79,8 @@ public final class LocalBackend implements Backend {
     this.accounts = accounts;
     this.cgroups = cgroups;
     this.orchestratorId = Integer.toHexString(settings.dataDir().toAbsolutePath().normalize().toString().hashCode() & 0x7fffffff);
+    this.volumes = accounts.sharedByUser() ? HomeVolumes.disabled("homes are the users' own (--multi-user)")
+        : HomeVolumes.detect(settings.dataDir());
   }
 
   @Override
@@ -77,10 +88,23 @@ public final class LocalBackend implements Backend {
     return "local";
   }
 
-  /** Homes are plain directories under the data directory: no quota. */
+  /** Enforced where homes are file systems of their own; else homes are plain directories. */
   @Override
   public StorageLimits storageLimits() {
-    return StorageLimits.NOT_ENFORCED;
+    return volumes.enforced() ? StorageLimits.ENFORCED : StorageLimits.NOT_ENFORCED;
+  }
+
+  @Override
+  public Map<String, DiskUsage> diskUsage() {
+    Map<String, DiskUsage> usage = new HashMap<>(stoppedUsage);
+    workspaces.forEach((tenant, workspace) -> {
+      Long slot = slots.get(tenant);
+      dev.sandcastle.orchestrator.tenant.TenantKey key = keys.get(tenant);
+      if (slot != null && key != null) {
+        volumes.usage(accounts.accountFor(key, slot).home()).ifPresent(u -> usage.put(tenant, u));
+      }
+    });
+    return usage;
   }
 
   /**
@@ -119,6 +143,7 @@ public final class LocalBackend implements Backend {
       slot = newSlot(tenant.key());
       workspace = create(tenant.key(), slot, policy);
     }
+    stoppedUsage.remove(tenant.id());
     if (spare != null || (known.isEmpty() && poolSize > 0)) {
       refill();
     }
@@ -127,14 +152,16 @@ public final class LocalBackend implements Backend {
     return new Instance.Local(slotId(slot), workspace);
   }
 
-  private record Spare(long slot, Workspace workspace) {}
+  private record Spare(long slot, Workspace workspace, Path home) {}
 
   /** A slot no tenant ever had, with its home emptied in case a crashed run left one there. */
   private long newSlot(dev.sandcastle.orchestrator.tenant.TenantKey key) {
     for (int attempt = 0; ; attempt++) {
       long slot = nextSlot.getAndIncrement();
       try {
-        wipeContents(accounts.accountFor(key, slot));
+        Account account = accounts.accountFor(key, slot);
+        volumes.delete(slot, account.home());
+        wipeContents(account);
         return slot;
       } catch (RuntimeException e) {
         // Left by something else (not its uid's to delete): skip the slot rather than hand it on.
@@ -150,7 +177,7 @@ public final class LocalBackend implements Backend {
     if (poolSize == 0 || !reconciled || !refilling.compareAndSet(false, true)) {
       return;
     }
-    Thread.ofVirtual().name("warm-pool").start(() -> {
+    refiller = Thread.ofVirtual().name("warm-pool").start(() -> {
       try {
         fill();
       } catch (RuntimeException e) {
@@ -165,15 +192,15 @@ public final class LocalBackend implements Backend {
     dev.sandcastle.orchestrator.tenant.TenantKey nobody = new dev.sandcastle.orchestrator.tenant.TenantKey("spare", null, null);
     while (spares.size() < poolSize && !closed) {
       long slot = newSlot(nobody);
-      Workspace workspace = create(nobody, slot, sparePolicy);
+      Spare spare = new Spare(slot, create(nobody, slot, sparePolicy), accounts.accountFor(nobody, slot).home());
       try {
-        workspace.supervisor(); // the point of a spare: its sandbox is already running
+        spare.workspace().supervisor(); // the point of a spare: its sandbox is already running
       } catch (RuntimeException e) {
-        workspace.close();
+        close(spare);
         log.warn("could not start a spare workspace: {}", e.toString());
         return;
       }
-      spares.add(new Spare(slot, workspace));
+      spares.add(spare);
       if (closed) {
         closeSpares();
       }
@@ -182,8 +209,13 @@ public final class LocalBackend implements Backend {
 
   private void closeSpares() {
     for (Spare spare; (spare = spares.poll()) != null; ) {
-      spare.workspace().close();
+      close(spare);
     }
+  }
+
+  private void close(Spare spare) {
+    spare.workspace().close();
+    volumes.detach(spare.home());
   }
 
   private static String slotId(long slot) {
@@ -199,23 +231,42 @@ public final class LocalBackend implements Backend {
     return Optional.empty();
   }
 
+  /** The slot's workspace, its home mounted first where homes are file systems of their own. */
   private Workspace create(dev.sandcastle.orchestrator.tenant.TenantKey key, long slot, Policy policy) {
     Account account = accounts.accountFor(key, slot);
     boolean root = Sandbox.currentUid() == 0;
+    volumes.attach(slot, account.home(), policy.storageBytes(), account.uid(), account.gid());
     SandboxPolicy sandbox = new SandboxPolicy(settings.mechanism(),
         policy.network().equals("host") ? SandboxPolicy.Network.HOST : SandboxPolicy.Network.NONE,
-        policy.limits());
+        policy.limits()).withReadOnlyPaths(readOnlyPaths(policy));
     return new Workspace(new WorkspaceSettings(orchestratorId + "-" + slot, account.home(), stateDir(slot), sandbox,
         root ? account.uid() : -1, root ? account.gid() : -1, settings.exec(), settings.files(), settings.kernels(),
         settings.terminals()), cgroups);
   }
 
+  /** The policy's read-only paths but those that hold or lie in the data directory (homes, keys, the database). */
+  private java.util.List<String> readOnlyPaths(Policy policy) {
+    Path data = settings.dataDir().toAbsolutePath().normalize();
+    return policy.readOnlyPaths().stream().filter(path -> {
+      boolean overlaps = data.startsWith(path) || Path.of(path).startsWith(data);
+      if (overlaps) {
+        log.warn("policy {}: not showing {} in its workspaces: it holds or lies in the data directory", policy.id(), path);
+      }
+      return !overlaps;
+    }).toList();
+  }
+
   @Override
   public void stop(Tenant tenant) {
-    slots.remove(tenant.id());
+    Long slot = slots.remove(tenant.id());
     Workspace workspace = workspaces.remove(tenant.id());
     if (workspace != null) {
       workspace.close();
+    }
+    if (slot != null) {
+      Path home = accounts.accountFor(tenant.key(), slot).home();
+      volumes.usage(home).ifPresent(usage -> stoppedUsage.put(tenant.id(), usage));
+      volumes.detach(home);
     }
   }
 
@@ -230,6 +281,8 @@ public final class LocalBackend implements Backend {
     if (accounts.sharedByUser() && runningFor(tenant.key().userId())) {
       throw new dev.sandcastle.core.errors.Conflict("another workspace of this user shares its home and is running; stop it first");
     }
+    volumes.delete(slot.get(), account.home()); // the next start makes a new, empty one
+    stoppedUsage.remove(tenant.id());
     wipeContents(account);
     deleteTree(stateDir(slot.get()));
   }
@@ -242,8 +295,10 @@ public final class LocalBackend implements Backend {
       keys.remove(tenant.id());
       return; // never started: nothing on disk
     }
+    stoppedUsage.remove(tenant.id());
     if (!accounts.sharedByUser()) {
       Account account = accounts.accountFor(tenant.key(), slot.get());
+      volumes.delete(slot.get(), account.home());
       wipeContents(account);
       deleteTree(account.home()); // empty now, and ours to remove
     }
@@ -299,7 +354,11 @@ public final class LocalBackend implements Backend {
       log.info("reaping leftover workspace group {}", group);
       cgroups.reap(group);
     }
-    long highest = known.values().stream().map(LocalBackend::slotOf).flatMap(Optional::stream).mapToLong(Long::longValue).max().orElse(0);
+    Set<Long> held = known.values().stream().map(LocalBackend::slotOf).flatMap(Optional::stream).collect(java.util.stream.Collectors.toSet());
+    if (!accounts.sharedByUser()) {
+      volumes.reap(settings.dataDir().resolve("homes"), held); // mounted again when their workspaces start
+    }
+    long highest = held.stream().mapToLong(Long::longValue).max().orElse(0);
     nextSlot.set(highest + 1); // slots above every tenant's: a crashed run's spares are emptied before reuse
     reconciled = true;
     refill();
@@ -314,9 +373,20 @@ public final class LocalBackend implements Backend {
   @Override
   public void close() {
     closed = true;
+    Thread filling = refiller;
+    if (filling != null) {
+      try {
+        filling.join(java.time.Duration.ofSeconds(30)); // it stops after the spare it is making, which it must not leave mounted
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     closeSpares();
     workspaces.values().parallelStream().forEach(Workspace::close);
     workspaces.clear();
+    if (!accounts.sharedByUser()) {
+      volumes.detachAll(settings.dataDir().resolve("homes"));
+    }
   }
 
   private Path stateDir(long slot) {
