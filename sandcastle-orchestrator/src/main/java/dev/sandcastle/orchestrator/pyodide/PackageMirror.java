@@ -144,17 +144,23 @@ public final class PackageMirror implements AutoCloseable {
     return mirror;
   }
 
-  /** The lock file for the browser: the bundled one with the packages that imports and the index added. */
+  /**
+   * The lock file for the browser: the bundled one with the packages that imports and the index
+   * added. Before the index's lock was first read, waits for it up to {@code lockWait}; after a
+   * failure, asks again in the background once {@code retryAfter} has passed, without waiting.
+   */
   public byte[] lock() {
-    if (indexState instanceof IndexState.Unchecked || indexState instanceof IndexState.Failed f && retryDue(f.at())) {
-      CompletableFuture<Void> reading = readIndexLock();
+    IndexState state = indexState;
+    if (state instanceof IndexState.Unchecked) {
       try {
-        reading.get(settings.lockWait().toMillis(), TimeUnit.MILLISECONDS);
+        readIndexLock().get(settings.lockWait().toMillis(), TimeUnit.MILLISECONDS);
       } catch (TimeoutException | ExecutionException e) {
         // served without the index's additions this time; its state says why
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+    } else if (state instanceof IndexState.Failed failed && retryDue(failed.at())) {
+      readIndexLock();
     }
     return current().json();
   }
@@ -206,41 +212,56 @@ public final class PackageMirror implements AutoCloseable {
     }
   }
 
+  /**
+   * Downloads and checks one file, then completes {@code result}. The future leaves {@link
+   * #inflight} before it completes, so a request after a failure starts a new download rather
+   * than finding the finished one.
+   */
   private void download(PyodideLock.Entry entry, CompletableFuture<Path> result) {
+    Path kept = null;
+    Unavailable failed = null;
     try {
-      downloads.acquire();
-      try {
-        Optional<Path> kept = files.find(entry.sha256()); // another process (an import) may have brought it meanwhile
-        if (kept.isPresent()) {
-          result.complete(kept.get());
-          return;
-        }
-        MirrorFiles.Written written = client.orElseThrow().fetch(entry.fileName(), files);
-        if (!files.keepIfVerified(written, entry.sha256())) {
-          throw new IndexClient.Failure("the file it served (" + written.size() + " bytes, sha256 " + written.sha256()
-              + ") does not match the sha256 in the lock file, so it was discarded");
-        }
-        failures.remove(entry.sha256());
-        log.info("Pyodide package mirror: fetched {} ({} bytes) from {}", entry.fileName(), written.size(), client.get().index());
-        result.complete(files.find(entry.sha256()).orElseThrow());
-      } finally {
-        downloads.release();
-      }
+      kept = fetch(entry);
     } catch (IndexClient.Failure | IOException | UncheckedIOException e) {
       String reason = e instanceof IndexClient.Failure ? e.getMessage() : IndexClient.describe(e);
       FetchError error = new FetchError(clock.instant(), entry.name(), entry.fileName(), unavailable(entry, reason));
       failures.put(entry.sha256(), error);
       remember(error);
       log.warn("Pyodide package mirror: {}", error.message());
-      result.completeExceptionally(new Unavailable(error.message()));
+      failed = new Unavailable(error.message());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      result.completeExceptionally(new Unavailable("the server is shutting down"));
+      failed = new Unavailable("the server is shutting down");
     } catch (RuntimeException e) {
       log.error("Pyodide package mirror: fetching {} failed", entry.fileName(), e);
-      result.completeExceptionally(new Unavailable(unavailable(entry, "an internal error (the server log has the details)")));
+      failed = new Unavailable(unavailable(entry, "an internal error (the server log has the details)"));
     } finally {
       inflight.remove(entry.sha256(), result);
+      if (kept != null) {
+        result.complete(kept);
+      } else {
+        result.completeExceptionally(failed != null ? failed : new Unavailable(unavailable(entry, "the download ended without a file")));
+      }
+    }
+  }
+
+  private Path fetch(PyodideLock.Entry entry) throws IOException, InterruptedException {
+    downloads.acquire();
+    try {
+      Optional<Path> kept = files.find(entry.sha256()); // another process (an import) may have brought it meanwhile
+      if (kept.isPresent()) {
+        return kept.get();
+      }
+      MirrorFiles.Written written = client.orElseThrow().fetch(entry.fileName(), files);
+      if (!files.keepIfVerified(written, entry.sha256())) {
+        throw new IndexClient.Failure("the file it served (" + written.size() + " bytes, sha256 " + written.sha256()
+            + ") does not match the sha256 in the lock file, so it was discarded");
+      }
+      failures.remove(entry.sha256());
+      log.info("Pyodide package mirror: fetched {} ({} bytes) from {}", entry.fileName(), written.size(), client.get().index());
+      return files.find(entry.sha256()).orElseThrow();
+    } finally {
+      downloads.release();
     }
   }
 
