@@ -14,7 +14,6 @@ import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.InputStreamResponseListener;
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.Response;
-import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * Reads from the package index: its lock file and package files, nothing else (every URL is the
@@ -45,22 +44,13 @@ final class IndexClient implements AutoCloseable {
     }
     this.index = index;
     this.limits = limits;
-    QueuedThreadPool threads = new QueuedThreadPool(16, 1);
-    threads.setName("pyodide-index");
-    threads.setDaemon(true);
-    client = new HttpClient();
-    client.setExecutor(threads);
-    client.setName("pyodide-index");
-    client.setConnectTimeout(limits.connect().toMillis());
-    client.setIdleTimeout(limits.stall().toMillis());
-    client.setMaxRedirects(4);
-    client.setUserAgentField(new org.eclipse.jetty.http.HttpField(org.eclipse.jetty.http.HttpHeader.USER_AGENT, "Sandcastle (Pyodide package mirror)"));
-    client.setHttpCookieStore(new org.eclipse.jetty.http.HttpCookieStore.Empty());
-    try {
-      client.start();
-    } catch (Exception e) {
-      throw new IllegalStateException("cannot start the package index's HTTP client", e);
-    }
+    client = dev.sandcastle.orchestrator.JettyClients.start("pyodide-index", 16, 1, http -> {
+      http.setConnectTimeout(limits.connect().toMillis());
+      http.setIdleTimeout(limits.stall().toMillis());
+      http.setMaxRedirects(4);
+      http.setUserAgentField(new org.eclipse.jetty.http.HttpField(org.eclipse.jetty.http.HttpHeader.USER_AGENT, "Sandcastle (Pyodide package mirror)"));
+      http.setHttpCookieStore(new org.eclipse.jetty.http.HttpCookieStore.Empty());
+    });
   }
 
   URI index() {
