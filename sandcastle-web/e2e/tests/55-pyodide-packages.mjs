@@ -64,7 +64,10 @@ export default {
       await page.keyboard.press('Enter');
       const block = page.locator('.messages details.exec[data-engine="pyodide"]').first();
       await block.locator('.badge.ok').waitFor({ timeout: 60_000 });
-      expect.contains(await block.locator('pre.stream').innerText(), 'hello from the fixture package, chat', 'the chat ran the package');
+      const streams = await block.locator('pre.stream').allInnerTexts();
+      expect.contains(streams.join('\n'), 'hello from the fixture package, chat', 'the chat ran the package');
+      expect.contains(streams.join('\n'), 'Pyodide package numpy', 'the chat says why numpy is missing');
+      expect.contains(streams.join('\n'), 'numpy is not available here', 'the code went on after the failed import');
       const chatImage = block.locator('img.output-image').first();
       await chatImage.waitFor();
       await page.waitForFunction((img) => img.complete && img.naturalWidth === 160, await chatImage.elementHandle());

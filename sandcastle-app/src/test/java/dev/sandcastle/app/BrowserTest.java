@@ -81,13 +81,20 @@ class BrowserTest {
       ```
       """;
 
-  /** The Pyodide chat's code: the fixture package from the test's package index, and its stand-in pyplot's chart. */
+  /**
+   * The Pyodide chat's code: the fixture package from the test's package index, its stand-in
+   * pyplot's chart, and numpy, which the index lacks (the model must read why).
+   */
   static final String FIXTURE_CHART = """
       import sandcastle_fixture
       print(sandcastle_fixture.greet("chat"))
       plt = sandcastle_fixture.fake_pyplot()
       plt.plot([1, 2], [3, 4])
-      plt.show()""";
+      plt.show()
+      try:
+          import numpy
+      except ImportError:
+          print("numpy is not available here")""";
 
   @Test
   void theWebAppWorksInChromium() throws Exception {
@@ -125,6 +132,11 @@ class BrowserTest {
         assertThat(output).contains("browser tests passed").doesNotContain("FAIL");
         if (System.getProperty("sandcastle.e2e", "").isEmpty()) {
           assertThat(screenshots.resolve("10-signup-signed-in.png")).exists();
+        }
+        if ("55-pyodide-packages.mjs".contains(System.getProperty("sandcastle.e2e", ""))) {
+          // the model read why numpy was missing in the browser: the package and the setting
+          assertThat(model.requests()).anySatisfy(request -> assertThat(request.path("messages").toString())
+              .contains("Pyodide package numpy").contains("--pyodide-index-url").contains("numpy is not available here"));
         }
       }
     }
