@@ -85,14 +85,26 @@ interface UserAccount {
   role: string;
 }
 
+interface Mirror {
+  pyodide_version: string;
+  index_url: string;
+  index: { state: 'off' | 'unchecked' | 'ok' | 'error'; checked_at?: string; added_packages?: number; error?: string };
+  lock_packages: number;
+  present_packages: number;
+  bytes: number;
+  packages: { name: string; version: string; file_name: string; bytes: number }[];
+  downloading: string[];
+  errors: { at: string; package: string; file_name: string; error: string }[];
+}
+
 interface Page<T> {
   items: T[];
   total: number;
 }
 
-type Tab = 'tenants' | 'policies' | 'audit' | 'users';
+type Tab = 'tenants' | 'policies' | 'audit' | 'users' | 'pyodide';
 
-const TABS: Record<Tab, string> = { tenants: 'Tenants', policies: 'Policies', audit: 'Audit log', users: 'Users' };
+const TABS: Record<Tab, string> = { tenants: 'Tenants', policies: 'Policies', audit: 'Audit log', users: 'Users', pyodide: 'Browser Python' };
 const AUDIT_ACTIONS = ['admin_action', 'audit_pruned', 'auth_failed', 'idle_cleanup', 'proxy_request', 'sign_out', 'tenant_created',
   'tenant_deleted', 'tenant_reprovisioned', 'tenant_reset', 'tenant_started', 'tenant_stopped', 'ws_connect', 'ws_disconnect'];
 const MIB = 1024 * 1024;
@@ -158,7 +170,7 @@ export class AdminView {
 
   private async start(): Promise<void> {
     await this.loadAccounts();
-    await Promise.all([this.loadStatus(), this.show('tenants')]);
+    await Promise.all([this.loadStatus(), this.show(this.tab)]); // the tab chosen meanwhile, if one was
     this.timer = window.setInterval(() => {
       if (!this.element.isConnected) {
         clearInterval(this.timer); // the dashboard was left
@@ -226,6 +238,9 @@ export class AdminView {
           break;
         case 'users':
           content = await this.users();
+          break;
+        case 'pyodide':
+          content = await this.mirror();
           break;
       }
     } catch (err) {
@@ -453,6 +468,44 @@ export class AdminView {
     const pager = h('div', { class: 'row pager' }, prev, h('span', { class: 'muted small', role: 'status' }, `${first}–${last} of ${page.total}`), next);
     return h('div', { class: 'admin-pane' }, filters,
       table(['Time', 'Action', 'User', 'Resource', 'Status', 'Address', 'Detail'], rows, 'No events match.', 'Audit log'), pager);
+  }
+
+  // Browser Python's package mirror
+
+  private async mirror(): Promise<HTMLElement> {
+    const m = await api<Mirror>('/api/v1/pyodide');
+    const figure = (label: string, value: string, kind = '', title = '') =>
+      h('div', { class: `figure ${kind}`, title }, h('span', { class: 'value' }, value), h('span', { class: 'label muted small' }, label));
+    const indexState = m.index.state === 'ok' ? 'reachable' : m.index.state === 'error' ? 'unreachable' : m.index.state === 'off' ? 'off' : 'not read yet';
+    const figures = h('div', { class: 'admin-figures' },
+      figure('Pyodide', m.pyodide_version),
+      figure('packages mirrored', `${m.present_packages} of ${m.lock_packages}`, '', 'Packages of the lock file that this server has, checked against their sha256'),
+      figure('mirror size', size(m.bytes)),
+      figure('package index', indexState, m.index.state === 'error' ? 'bad' : m.index.state === 'ok' ? 'ok' : '',
+        m.index_url || 'No index: packages come only from sandcastle pyodide import'));
+    const index = h('p', { class: 'small' }, 'Package index: ',
+      m.index_url ? h('span', { class: 'mono' }, m.index_url) : h('span', { class: 'muted' }, 'none (--pyodide-index-url is empty): the mirror is filled offline only'),
+      m.index.checked_at ? h('span', { class: 'muted' }, ` · checked ${ago(m.index.checked_at)}`) : '',
+      m.index.added_packages ? h('span', { class: 'muted' }, ` · its lock adds ${m.index.added_packages} package${m.index.added_packages === 1 ? '' : 's'}`) : '');
+    const indexError = m.index.error ? h('p', { class: 'error small' }, m.index.error) : '';
+    const downloading = m.downloading.length
+      ? h('p', { class: 'small' }, `Downloading now: ${m.downloading.join(', ')}`) : '';
+    const errors = m.errors.map((e) => h('tr', { 'data-package': e.package },
+      h('td', { title: e.at }, ago(e.at)),
+      h('td', {}, h('strong', {}, e.package)),
+      h('td', { class: 'wrap' }, e.error)));
+    const present = [...m.packages].sort((a, b) => a.name.localeCompare(b.name)).map((p) => h('tr', { 'data-package': p.name },
+      h('td', {}, h('strong', {}, p.name)),
+      h('td', {}, p.version),
+      h('td', { class: 'clip mono', title: p.file_name }, p.file_name),
+      h('td', { class: 'num' }, size(p.bytes))));
+    return h('div', { class: 'admin-pane' }, figures, index, indexError, downloading,
+      h('h2', { class: 'admin-subhead' }, 'Latest fetch errors'),
+      table(['When', 'Package', 'Error'], errors, 'No failed fetches since the server started.', 'Latest fetch errors'),
+      h('h2', { class: 'admin-subhead' }, 'Packages in the mirror'),
+      table(['Package', 'Version', 'File', 'Size'], present, 'No packages yet: they are fetched when a page first imports them, or imported offline.', 'Packages in the mirror'),
+      h('p', { class: 'muted small' }, 'Fill the mirror offline from a downloaded release of exactly this Pyodide: ',
+        h('code', {}, `sandcastle pyodide import pyodide-${m.pyodide_version}.tar.bz2`), '. Every file is checked against the sha256 of the lock file before it is kept.'));
   }
 
   // Users

@@ -45,7 +45,7 @@ record Config(
 
   /** The code interpreter: the models in front of which it runs, and where code runs. */
   record Interpreter(String baseUrls, String keys, String engine, boolean legacy, int maxRounds, Duration codeTimeout,
-      Optional<java.net.URI> jupyterUrl, String jupyterToken) {
+      Optional<java.net.URI> jupyterUrl, String jupyterToken, Optional<java.net.URI> pyodideIndex) {
     @Override
     public String toString() {
       return "Interpreter[engine=" + engine + ", legacy=" + legacy + "]"; // no keys
@@ -195,7 +195,17 @@ record Config(
     }
     return new Interpreter(v.get(Setting.OPENAI_API_BASE_URLS).trim(), v.get(Setting.OPENAI_API_KEYS).trim(), engine,
         mode.equals("legacy"), integer(v, Setting.CODE_INTERPRETER_ROUNDS, 1, 256),
-        Duration.ofSeconds(integer(v, Setting.CODE_INTERPRETER_TIMEOUT, 1, 86_400)), jupyter, v.get(Setting.JUPYTER_TOKEN).trim());
+        Duration.ofSeconds(integer(v, Setting.CODE_INTERPRETER_TIMEOUT, 1, 86_400)), jupyter, v.get(Setting.JUPYTER_TOKEN).trim(),
+        pyodideIndex(v));
+  }
+
+  /** The Pyodide package index: an http(s) URL of a folder (a '/' is added when missing), or none. */
+  private static Optional<java.net.URI> pyodideIndex(Map<Setting, String> v) {
+    Optional<java.net.URI> index = url(v, Setting.PYODIDE_INDEX_URL);
+    if (index.isPresent() && (index.get().getRawQuery() != null || index.get().getRawFragment() != null)) {
+      throw new Invalid("--" + Setting.PYODIDE_INDEX_URL.name + " must be the URL of a folder, without a query or fragment");
+    }
+    return index.map(uri -> uri.toString().endsWith("/") ? uri : java.net.URI.create(uri + "/"));
   }
 
   private static Orchestration orchestration(Map<Setting, String> v, Map<String, String> env) {

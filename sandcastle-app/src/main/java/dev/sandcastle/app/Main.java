@@ -37,6 +37,12 @@ public final class Main {
     keys.addPositional(CommandLine.Model.PositionalParamSpec.builder().paramLabel("ACTION").arity("1")
         .description("rotate: make a new master key active and re-encrypt every stored key (stop the server first)").type(String.class).build());
     root.addSubcommand("keys", keys);
+    CommandSpec pyodide = server("Browser Python's package mirror (<data-dir>/pyodide).");
+    pyodide.addPositional(CommandLine.Model.PositionalParamSpec.builder().paramLabel("ACTION").arity("1")
+        .description("import: fill the mirror offline from a downloaded Pyodide release of the bundled version").type(String.class).build());
+    pyodide.addPositional(CommandLine.Model.PositionalParamSpec.builder().paramLabel("DIR|TAR.BZ2").arity("1")
+        .description("the release: its folder, or the pyodide-VERSION.tar.bz2 itself").type(String.class).build());
+    root.addSubcommand("pyodide", pyodide);
     root.addSubcommand("image", imageCommand());
 
     CommandLine cli = new CommandLine(root).setOut(out).setErr(err);
@@ -67,6 +73,13 @@ public final class Main {
             yield 2;
           }
           yield Orchestrator.rotateKeys(config(sub, 8080), out);
+        }
+        case "pyodide" -> {
+          if (!sub.matchedPositionalValue(0, "").equals("import")) {
+            err.println("sandcastle pyodide: the only action is 'import'");
+            yield 2;
+          }
+          yield Pyodide.importRelease(config(sub, 8080), java.nio.file.Path.of(sub.<String>matchedPositionalValue(1, "")), out, err);
         }
         case "terminal" -> {
           Config config = config(sub, 8000);

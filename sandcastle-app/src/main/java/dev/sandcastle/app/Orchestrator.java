@@ -151,7 +151,8 @@ final class Orchestrator implements AutoCloseable {
     }
     TenantAccess access = new TenantAccess(new Authenticator(authSettings, http, accounts.revocations()), new FailureThrottle(), audit, tenants, policies,
         (method, path) -> ((method.equals("GET") || method.equals("HEAD")) && ChatRoutes.isSignedPath(path))
-            || AccountRoutes.isCredentialFree(method, path) || WebRoutes.isPublic(method, path));
+            || AccountRoutes.isCredentialFree(method, path) || WebRoutes.isPublic(method, path)
+            || dev.sandcastle.orchestrator.http.PyodideRoutes.isPublic(method, path));
     // Sockets check their token once, at their start: close those whose session was signed out since.
     var socketSweep = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
         Thread.ofPlatform().name("signed-out-sockets").daemon().factory());
@@ -164,6 +165,9 @@ final class Orchestrator implements AutoCloseable {
     }, 5, 5, java.util.concurrent.TimeUnit.SECONDS);
     resources.push(socketSweep::shutdownNow);
     WebRoutes web = new WebRoutes();
+    java.util.Optional<dev.sandcastle.orchestrator.pyodide.PackageMirror> mirror = Pyodide.mirror(config);
+    mirror.ifPresent(m -> resources.push(m));
+    dev.sandcastle.orchestrator.http.PyodideRoutes pyodide = new dev.sandcastle.orchestrator.http.PyodideRoutes(mirror, TenantAccess::isAdmin);
     AccountRoutes accountRoutes = new AccountRoutes(accounts, access);
     ConversationRoutes conversationRoutes = new ConversationRoutes(new ConversationService(database));
     java.util.concurrent.atomic.AtomicInteger listening = new java.util.concurrent.atomic.AtomicInteger();
@@ -182,6 +186,7 @@ final class Orchestrator implements AutoCloseable {
     if (backend instanceof LocalBackend) {
       app = WorkspaceApi.server(config.host(), config.port(), api, routes -> {
         web.register(routes);
+        pyodide.register(routes);
         admin.register(routes);
         accountRoutes.register(routes);
         conversationRoutes.register(routes);
@@ -194,6 +199,7 @@ final class Orchestrator implements AutoCloseable {
       resources.push(proxy);
       app = WorkspaceApi.server(config.host(), config.port(), api, routes -> {
         web.register(routes);
+        pyodide.register(routes);
         admin.register(routes);
         accountRoutes.register(routes);
         conversationRoutes.register(routes);

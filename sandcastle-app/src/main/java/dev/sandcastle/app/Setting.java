@@ -80,6 +80,7 @@ enum Setting {
   CODE_INTERPRETER_MODE("code-interpreter-mode", "native", "native (the execute_code tool) or legacy (XML tags in the reply, for models without tool calling).", "SANDCASTLE_CODE_INTERPRETER_MODE"),
   CODE_INTERPRETER_ROUNDS("code-interpreter-rounds", "16", "Code executions per answer at most; a request may ask for fewer.", "SANDCASTLE_CODE_INTERPRETER_ROUNDS"),
   CODE_INTERPRETER_TIMEOUT("code-interpreter-timeout", "120", "Seconds one execution may run before it is interrupted.", "SANDCASTLE_CODE_INTERPRETER_TIMEOUT", "CODE_INTERPRETER_JUPYTER_TIMEOUT"),
+  PYODIDE_INDEX_URL("pyodide-index-url", "https://cdn.jsdelivr.net/pyodide/v314.0.7/full/", "Browser Python (Pyodide): the package index from which packages missing from the server's mirror (<data-dir>/pyodide) are fetched when a page first asks for them, each checked against the sha256 of the lock file before it is kept or served; the default is Pyodide's CDN for exactly the bundled version. Empty: no fetching, only what sandcastle pyodide import brought.", "SANDCASTLE_PYODIDE_INDEX_URL"),
   JUPYTER_URL("jupyter-url", "", "The Jupyter Server of the jupyter engine, e.g. http://127.0.0.1:8888.", "SANDCASTLE_JUPYTER_URL", "CODE_INTERPRETER_JUPYTER_URL"),
   JUPYTER_TOKEN("jupyter-token", "", "Its token.", "SANDCASTLE_JUPYTER_TOKEN", "CODE_INTERPRETER_JUPYTER_AUTH_TOKEN"),
   CELL_TIMEOUT("cell-timeout", "300", "Default wall-clock limit of one cell in seconds; the cell is interrupted, then its kernel killed.", "SANDCASTLE_CELL_TIMEOUT");

@@ -29,7 +29,6 @@ import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 import org.eclipse.jetty.http.HttpCookieStore;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
-import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -101,31 +100,22 @@ public final class ReverseProxy implements AutoCloseable {
     this.idleTimeout = idleTimeout;
     this.backoff = List.copyOf(backoff);
     this.beforeRetry = beforeRetry;
-    QueuedThreadPool threads = new QueuedThreadPool(64, 2);
-    threads.setName("proxy-client");
-    threads.setDaemon(true);
-    client = new HttpClient();
-    client.setExecutor(threads);
-    client.setName("proxy");
-    client.setConnectTimeout(CONNECT_TIMEOUT.toMillis());
-    client.setIdleTimeout(POOLED_IDLE.toMillis());
-    client.setDestinationIdleTimeout(Duration.ofMinutes(5).toMillis());
-    client.setMaxConnectionsPerDestination(128);
-    client.setMaxRequestsQueuedPerDestination(512);
-    // A transparent proxy: no redirects followed, no cookies remembered across tenants, no
-    // decompression, no protocol handling (401 challenges, 100-continue) and no own User-Agent
-    // or Content-Type.
-    client.setFollowRedirects(false);
-    client.setHttpCookieStore(new HttpCookieStore.Empty());
-    client.getContentDecoderFactories().clear();
-    client.getProtocolHandlers().clear();
-    client.setUserAgentField(null);
-    client.setDefaultRequestContentType(null);
-    try {
-      client.start();
-    } catch (Exception e) {
-      throw new IllegalStateException("cannot start the proxy's HTTP client", e);
-    }
+    client = dev.sandcastle.orchestrator.JettyClients.start("proxy", 64, 2, http -> {
+      http.setConnectTimeout(CONNECT_TIMEOUT.toMillis());
+      http.setIdleTimeout(POOLED_IDLE.toMillis());
+      http.setDestinationIdleTimeout(Duration.ofMinutes(5).toMillis());
+      http.setMaxConnectionsPerDestination(128);
+      http.setMaxRequestsQueuedPerDestination(512);
+      // A transparent proxy: no redirects followed, no cookies remembered across tenants, no
+      // decompression, no protocol handling (401 challenges, 100-continue) and no own User-Agent
+      // or Content-Type.
+      http.setFollowRedirects(false);
+      http.setHttpCookieStore(new HttpCookieStore.Empty());
+      http.getContentDecoderFactories().clear();
+      http.getProtocolHandlers().clear();
+      http.setUserAgentField(null);
+      http.setDefaultRequestContentType(null);
+    });
   }
 
   /**

@@ -20,7 +20,6 @@ import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.StringRequestContent;
 import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.io.Transport;
-import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
@@ -70,19 +69,10 @@ final class DockerClient implements AutoCloseable {
       throw new IllegalArgumentException("the Docker host must be unix:///path or tcp://host:port, got '" + host + "'");
     }
     this.where = host;
-    QueuedThreadPool threads = new QueuedThreadPool(16, 1);
-    threads.setName("docker-client");
-    threads.setDaemon(true);
-    http = new HttpClient();
-    http.setExecutor(threads);
-    http.setName("docker");
-    http.setConnectTimeout(5_000);
-    http.setFollowRedirects(false);
-    try {
-      http.start();
-    } catch (Exception e) {
-      throw new IllegalStateException("cannot start the Docker client", e);
-    }
+    http = dev.sandcastle.orchestrator.JettyClients.start("docker", 16, 1, client -> {
+      client.setConnectTimeout(5_000);
+      client.setFollowRedirects(false);
+    });
   }
 
   /**
