@@ -65,6 +65,12 @@ public interface Access {
     return local.startsWith("/api/kernels") || local.equals("/api/kernelspecs");
   }
 
+  /** Whether a path is a kernel's channels WebSocket, {@code /api/kernels/{id}/channels}. */
+  static boolean isKernelChannelsPath(String path) {
+    String local = localPath(path);
+    return local.startsWith("/api/kernels/") && local.endsWith("/channels") && local.indexOf('/', "/api/kernels/".length()) == local.length() - "/channels".length();
+  }
+
   /** The token of an Authorization header, {@code Bearer <token>} or Jupyter's {@code token <token>}. */
   static Optional<String> bearer(String authorization) {
     for (String scheme : new String[] {"Bearer ", "token "}) {

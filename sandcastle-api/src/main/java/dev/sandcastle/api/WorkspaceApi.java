@@ -90,6 +90,7 @@ public final class WorkspaceApi {
         }
       });
       config.routes.wsBeforeUpgrade(WorkspaceApi::forgetHttpSession);
+      config.routes.wsBeforeUpgrade(KernelWire::answerUpgrade);
       routes.accept(config.routes);
     });
   }

@@ -149,7 +149,7 @@ public final class ProxyRoutes implements AutoCloseable {
       return;
     }
     bridge.open(ctx, upstream, TenantAccess.localPath(handshake.path()),
-        terminal ? List.of(WebSocketBridge.authMessage(upstream)) : List.of());
+        terminal ? List.of(WebSocketBridge.authMessage(upstream)) : List.of(), handshake.subprotocol());
   }
 
   private void closed(WsContext ctx, int code, String reason) {
