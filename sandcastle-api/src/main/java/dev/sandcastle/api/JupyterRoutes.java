@@ -115,7 +115,7 @@ final class JupyterRoutes {
     Workspace ws;
     try {
       upgrade.closeWith(ctx::closeSession);
-      auth.checkSocket(upgrade, Optional.ofNullable(ctx.queryParam("token")));
+      auth.checkSocket(upgrade, upgrade.jupyterToken());
       ws = workspaces.of(upgrade);
     } catch (SocketRefused e) {
       ctx.closeSession(e.code(), e.getMessage());

@@ -85,7 +85,7 @@ public final class WorkspaceApi {
       config.routes.before(ctx -> {
         String method = ctx.method().name();
         boolean read = method.equals("GET") || method.equals("HEAD");
-        if (!(read && Access.isPublic(ctx.path())) && !method.equals("OPTIONS")) {
+        if (!(read && Access.isPublic(ctx.path())) && !method.equals("OPTIONS") && !JupyterLogin.isLogin(method, ctx.path())) {
           settings.access().check(ctx);
         }
       });
@@ -108,6 +108,7 @@ public final class WorkspaceApi {
     r.get("/api/config", ctx -> ctx.json(Map.of("features", Map.of("terminal", true, "notebooks", true, "system", true))));
     r.get("/openapi.json", ctx -> ctx.contentType("application/json").result(openApi.toolsJson()));
     r.get("/openapi.full.json", ctx -> ctx.contentType("application/json").result(openApi.fullJson()));
+    JupyterLogin.register(r, settings.access());
   }
 
   /** Adds the workspace routes, under each of the settings' prefixes. */

@@ -60,7 +60,8 @@ record Config(
       Optional<java.net.URI> openWebuiUrl, boolean allowSignup, Duration idleTimeout, int maxTenantsPerUser, int warmPool, Duration sweepInterval,
       long storageBytes, int tenantUidBase, java.util.Set<String> allowedImages, java.util.Set<String> allowedRuntimes,
       Optional<java.net.URI> siemUrl, String siemSecret,
-      Duration auditRetention, Optional<String> masterKey, Optional<String> previousMasterKeys, Cluster cluster) {
+      Duration auditRetention, Optional<String> masterKey, Optional<String> previousMasterKeys, Cluster cluster,
+      Optional<String> sharedJupyterUser) {
     @Override
     public String toString() {
       return "Orchestration[backend=" + backend + ", multiUser=" + multiUser + "]"; // no secrets
@@ -259,7 +260,17 @@ record Config(
         integer(v, Setting.TENANT_UID_BASE, 65_536, 1_000_000_000), java.util.Set.copyOf(images), java.util.Set.copyOf(runtimes), siem,
         v.get(Setting.SIEM_SECRET),
         Duration.ofDays(integer(v, Setting.AUDIT_RETENTION_DAYS, 0, 36_500)), Optional.ofNullable(env.get("SANDCASTLE_MASTER_KEY")).filter(x -> !x.isBlank()),
-        Optional.ofNullable(env.get("SANDCASTLE_MASTER_KEY_PREVIOUS")).filter(x -> !x.isBlank()), cluster(v));
+        Optional.ofNullable(env.get("SANDCASTLE_MASTER_KEY_PREVIOUS")).filter(x -> !x.isBlank()), cluster(v), sharedJupyterUser(v));
+  }
+
+  private static Optional<String> sharedJupyterUser(Map<Setting, String> v) {
+    Optional<String> user = Optional.of(v.get(Setting.SHARED_JUPYTER_USER).trim()).filter(x -> !x.isEmpty());
+    try {
+      user.ifPresent(id -> new dev.sandcastle.orchestrator.tenant.TenantKey(id, "default", "default"));
+    } catch (dev.sandcastle.core.errors.BadRequest e) {
+      throw new Invalid("--" + Setting.SHARED_JUPYTER_USER.name + ": " + e.getMessage());
+    }
+    return user;
   }
 
   private static Cluster cluster(Map<Setting, String> v) {

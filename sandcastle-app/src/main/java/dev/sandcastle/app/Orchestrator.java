@@ -150,7 +150,7 @@ final class Orchestrator implements AutoCloseable {
     }
     TenantAccess access = new TenantAccess(new Authenticator(authSettings, http, accounts.revocations()), new FailureThrottle(), audit, tenants, policies,
         (method, path) -> ((method.equals("GET") || method.equals("HEAD")) && ChatRoutes.isSignedPath(path))
-            || AccountRoutes.isCredentialFree(method, path) || WebRoutes.isPublic(method, path));
+            || AccountRoutes.isCredentialFree(method, path) || WebRoutes.isPublic(method, path), o.sharedJupyterUser());
     // Sockets check their token once, at their start: close those whose session was signed out since.
     var socketSweep = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
         Thread.ofPlatform().name("signed-out-sockets").daemon().factory());
