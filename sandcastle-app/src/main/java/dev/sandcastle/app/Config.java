@@ -41,7 +41,8 @@ record Config(
     TrustedProxies trustedProxies,
     TerminalSettings terminals,
     Orchestration orchestration,
-    Interpreter interpreter) {
+    Interpreter interpreter,
+    dev.sandcastle.api.ClientHints hints) {
 
   /** The code interpreter: the models in front of which it runs, and where code runs. */
   record Interpreter(String baseUrls, String keys, String engine, boolean legacy, int maxRounds, Duration codeTimeout,
@@ -112,7 +113,21 @@ record Config(
       }
       values.putIfAbsent(setting, setting.fallback);
     }
+    if (!values.get(Setting.API_KEY).isBlank() && !values.get(Setting.API_KEY_FILE).isBlank()) {
+      // As Open Terminal does: silently preferring one would hide a mistake in the deployment.
+      throw new Invalid("Both " + origin(Setting.API_KEY, commandLine, env) + " and " + origin(Setting.API_KEY_FILE, commandLine, env)
+          + " are set, but they are mutually exclusive: set the key or the file holding it, not both.");
+    }
     return from(values, defaultPort, env);
+  }
+
+  /** Where a setting's value came from, for messages: its option, its environment variable, or the config file. */
+  private static String origin(Setting setting, Map<Setting, String> commandLine, Map<String, String> env) {
+    if (commandLine.containsKey(setting)) {
+      return "--" + setting.name;
+    }
+    return setting.env.stream().filter(name -> env.get(name) != null && !env.get(name).isBlank()).findFirst()
+        .orElse(setting.name + " in the config file");
   }
 
   private static Config from(Map<Setting, String> v, int defaultPort, Map<String, String> env) {
@@ -165,7 +180,15 @@ record Config(
         Optional.of(v.get(Setting.API_KEY_FILE)).filter(s -> !s.isBlank()).map(Path::of),
         keyGeneration(v), new SandboxPolicy(mechanism, network, limits),
         integer(v, Setting.UID, 1, Integer.MAX_VALUE), exec, files, kernels, maxRequest, maxUpload, proxies, terminals,
-        orchestration(v, env), interpreter(v));
+        orchestration(v, env), interpreter(v), hints(v));
+  }
+
+  private static dev.sandcastle.api.ClientHints hints(Map<Setting, String> v) {
+    try {
+      return new dev.sandcastle.api.ClientHints(Optional.of(v.get(Setting.INFO)), v.get(Setting.FILE_BROWSER_ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new Invalid("--" + Setting.FILE_BROWSER_ROOT.name + ": " + e.getMessage());
+    }
   }
 
   private static Interpreter interpreter(Map<Setting, String> v) {
