@@ -11,9 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -41,51 +38,7 @@ class KernelWireProtocolTest {
     server.close();
   }
 
-  /** A socket that keeps every frame, text or binary, and how it closed. */
-  static final class Frames implements WebSocket.Listener {
-    final LinkedBlockingQueue<Object> frames = new LinkedBlockingQueue<>();
-    final CompletableFuture<Integer> closed = new CompletableFuture<>();
-    private final StringBuilder text = new StringBuilder();
-    private final java.io.ByteArrayOutputStream binary = new java.io.ByteArrayOutputStream();
-
-    @Override
-    public CompletionStage<?> onText(WebSocket socket, CharSequence data, boolean last) {
-      text.append(data);
-      if (last) {
-        frames.add(text.toString());
-        text.setLength(0);
-      }
-      socket.request(1);
-      return null;
-    }
-
-    @Override
-    public CompletionStage<?> onBinary(WebSocket socket, ByteBuffer data, boolean last) {
-      byte[] bytes = new byte[data.remaining()];
-      data.get(bytes);
-      binary.writeBytes(bytes);
-      if (last) {
-        frames.add(ByteBuffer.wrap(binary.toByteArray()));
-        binary.reset();
-      }
-      socket.request(1);
-      return null;
-    }
-
-    @Override
-    public CompletionStage<?> onClose(WebSocket socket, int code, String reason) {
-      closed.complete(code);
-      return null;
-    }
-
-    Object next() throws InterruptedException {
-      Object frame = frames.poll(30, TimeUnit.SECONDS);
-      assertThat(frame).as("a frame within 30 s").isNotNull();
-      return frame;
-    }
-  }
-
-  private static WebSocket open(String path, Frames frames, String... protocols) {
+  private static WebSocket open(String path, ChannelsSocket frames, String... protocols) {
     WebSocket.Builder builder = server.client.newWebSocketBuilder();
     if (protocols.length > 0) {
       builder.subprotocols(protocols[0], java.util.Arrays.copyOfRange(protocols, 1, protocols.length));
@@ -139,8 +92,8 @@ class KernelWireProtocolTest {
   }
 
   @Test
-  void aClientOfferingV1GetsItAndBinaryFramesBothWays() throws Exception {
-    Frames frames = new Frames();
+  void aClientOfferingV1GetsItAndBinaryChannelsSocketBothWays() throws Exception {
+    ChannelsSocket frames = new ChannelsSocket();
     WebSocket socket = open(channels(), frames, "v1.kernel.websocket.jupyter.org");
     assertThat(socket.getSubprotocol()).isEqualTo("v1.kernel.websocket.jupyter.org");
 
@@ -151,7 +104,7 @@ class KernelWireProtocolTest {
     String result = null;
     boolean replied = false;
     while (!replied) {
-      Object frame = frames.next();
+      Object frame = frames.nextFrame();
       assertThat(frame).as("v1 replies are binary frames").isInstanceOf(ByteBuffer.class);
       List<String> parts = parts((ByteBuffer) frame);
       var head = TestServer.JSON.readTree(parts.get(1));
@@ -179,14 +132,14 @@ class KernelWireProtocolTest {
 
   @Test
   void otherOffersGetNoSubprotocolAndTheLegacyWire() throws Exception {
-    Frames frames = new Frames();
+    ChannelsSocket frames = new ChannelsSocket();
     WebSocket socket = open(channels(), frames, "v2.kernel.websocket.jupyter.org", "chat");
     assertThat(socket.getSubprotocol()).as("no protocol we do not speak is accepted").isEmpty();
     String id = UUID.randomUUID().toString();
     socket.sendText(TestServer.JSON.writeValueAsString(Map.of("header", TestServer.JSON.readTree(header(id, "kernel_info_request")),
         "parent_header", Map.of(), "metadata", Map.of(), "content", Map.of(), "channel", "shell")), true).join();
     while (true) {
-      Object frame = frames.next();
+      Object frame = frames.nextFrame();
       assertThat(frame).isInstanceOf(String.class);
       var message = TestServer.JSON.readTree((String) frame);
       if (message.path("msg_type").asString().equals("kernel_info_reply")) {
@@ -197,7 +150,7 @@ class KernelWireProtocolTest {
     socket.sendClose(WebSocket.NORMAL_CLOSURE, "").join();
 
     // A terminal socket speaks no subprotocol either, whatever is offered.
-    Frames terminal = new Frames();
+    ChannelsSocket terminal = new ChannelsSocket();
     WebSocket other = server.client.newWebSocketBuilder().subprotocols("v1.kernel.websocket.jupyter.org")
         .buildAsync(URI.create("ws://127.0.0.1:" + server.port() + "/api/terminals/none"), terminal).join();
     assertThat(other.getSubprotocol()).isEmpty();
@@ -205,7 +158,7 @@ class KernelWireProtocolTest {
   }
 
   @Test
-  void malformedFramesCloseTheSocketCleanlyAndTheServerCarriesOn() throws Exception {
+  void malformedChannelsSocketCloseTheSocketCleanlyAndTheServerCarriesOn() throws Exception {
     String header = header("m", "kernel_info_request");
     ByteBuffer hugeCount = ByteBuffer.allocate(64).order(ByteOrder.LITTLE_ENDIAN).putLong(0, -1L);
     ByteBuffer pastTheEnd = v1("shell", header, "{}", "{}", "{}");
@@ -223,21 +176,21 @@ class KernelWireProtocolTest {
         v1("bogus", header, "{}", "{}", "{}"),                       // no such channel
         v1("shell", header, "{}", "{}"));                            // too few parts
     for (ByteBuffer frame : bad) {
-      Frames frames = new Frames();
+      ChannelsSocket frames = new ChannelsSocket();
       WebSocket socket = open(channels(), frames, "v1.kernel.websocket.jupyter.org");
       socket.sendBinary(frame, true).join();
       assertThat(frames.closed.get(10, TimeUnit.SECONDS)).as("closed as invalid data").isEqualTo(1007);
     }
-    Frames text = new Frames();
+    ChannelsSocket text = new ChannelsSocket();
     open(channels(), text, "v1.kernel.websocket.jupyter.org").sendText("{\"header\":{}}", true).join();
     assertThat(text.closed.get(10, TimeUnit.SECONDS)).as("a v1 socket takes binary frames only").isEqualTo(1007);
 
-    Frames huge = new Frames();
+    ChannelsSocket huge = new ChannelsSocket();
     WebSocket big = open(channels(), huge, "v1.kernel.websocket.jupyter.org");
     big.sendBinary(ByteBuffer.allocate(KernelChannels.MAX_MESSAGE + 1), true);
     assertThat(huge.closed.get(10, TimeUnit.SECONDS)).as("a message over the limit").isEqualTo(1009);
 
     assertThat(server.get("/api/kernels/" + kernel).status()).as("the kernel is still there").isEqualTo(200);
-    aClientOfferingV1GetsItAndBinaryFramesBothWays();
+    aClientOfferingV1GetsItAndBinaryChannelsSocketBothWays();
   }
 }

@@ -9,11 +9,12 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -111,24 +112,13 @@ class JupyterLabClientTest {
   static JsonNode runClient(String url, String token) throws Exception {
     assertThat(CLIENTS.resolve("node_modules/@jupyterlab/services")).as("npm ci ran in src/test/node (the Maven build does it)").isDirectory();
     Path result = Files.createTempFile("jupyterlab-client", ".json");
-    Path log = Files.createTempFile("jupyterlab-client", ".log");
-    ProcessBuilder builder = new ProcessBuilder("node", "jupyterlab-client.mjs").directory(CLIENTS.toFile())
-        .redirectErrorStream(true).redirectOutput(log.toFile());
-    builder.environment().put("SANDCASTLE_URL", url);
-    builder.environment().put("SANDCASTLE_TOKEN", token);
-    builder.environment().put("PNG_BASE64", Base64.getEncoder().encodeToString(png()));
-    builder.environment().put("RESULT", result.toString());
-    Process node = builder.start();
-    node.getOutputStream().close();
-    boolean ended = node.waitFor(4, TimeUnit.MINUTES);
-    if (!ended) {
-      node.destroyForcibly();
-    }
-    String output = Files.readString(log);
-    assertThat(ended).as("the client finished within 4 minutes:\n" + output).isTrue();
+    NodeScript node = NodeScript.run(CLIENTS, List.of("jupyterlab-client.mjs"), Map.of("SANDCASTLE_URL", url, "SANDCASTLE_TOKEN", token,
+        "PNG_BASE64", Base64.getEncoder().encodeToString(png()), "RESULT", result.toString()), Duration.ofMinutes(4));
+    String output = node.output();
+    assertThat(node.ended()).as("the client finished within 4 minutes:\n" + output).isTrue();
     JsonNode seen = Http.JSON.readTree(Files.readString(result));
     assertThat(seen.path("failure").asString("")).as("the client failed; its output:\n" + output).isEmpty();
-    assertThat(node.exitValue()).isZero();
+    assertThat(node.exitCode()).isZero();
     return seen;
   }
 

@@ -14,9 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import tools.jackson.databind.JsonNode;
 
@@ -118,30 +115,29 @@ final class OpenWebUiJupyterEngine {
       query.put("session_id", UUID.randomUUID().toString());
     }
     String url = base.replaceFirst("^http", "ws") + "api/kernels/" + kernel + "/channels" + query(query);
-    Messages messages = new Messages();
-    WebSocket.Builder builder = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
+    Map<String, String> upgrade = new LinkedHashMap<>(headers);
     if (!cookies.isEmpty()) {
-      builder.header("Cookie", cookieHeader());
+      upgrade.put("Cookie", cookieHeader());
     }
-    headers.forEach(builder::header);
-    WebSocket socket = builder.buildAsync(URI.create(url), messages).get(15, TimeUnit.SECONDS);
+    Socket socket = new Socket(url, upgrade);
     String msgId = UUID.randomUUID().toString().replace("-", "");
-    socket.sendText(Http.JSON.writeValueAsString(Map.of(
+    socket.text(Http.JSON.writeValueAsString(Map.of(
         "header", Map.of("msg_id", msgId, "msg_type", "execute_request", "username", "user",
             "session", UUID.randomUUID().toString().replace("-", ""), "date", "", "version", "5.3"),
         "parent_header", Map.of(), "metadata", Map.of(),
         "content", Map.of("code", code, "silent", false, "store_history", true, "user_expressions", Map.of(),
             "allow_stdin", false, "stop_on_error", true),
-        "channel", "shell")), true).join();
+        "channel", "shell")));
     StringBuilder stdout = new StringBuilder();
     StringBuilder stderr = new StringBuilder();
     List<String> results = new ArrayList<>();
     while (true) {
-      JsonNode message = messages.next();
-      if (message == null) {
-        stderr.append(messages.closed.isDone() ? "\nThe socket closed: " + messages.closed.join() : "\nExecution timed out.");
+      String text = socket.messages.poll(60, TimeUnit.SECONDS); // the engine's timeout, per message
+      if (text == null) {
+        stderr.append(socket.closed.isDone() ? "\nThe socket closed: " + socket.closed.join() : "\nExecution timed out.");
         break;
       }
+      JsonNode message = Http.JSON.readTree(text);
       if (!message.path("parent_header").path("msg_id").asString("").equals(msgId)) {
         continue;
       }
@@ -158,19 +154,15 @@ final class OpenWebUiJupyterEngine {
         break;
       }
     }
-    if (!messages.closed.isDone()) {
-      socket.sendClose(WebSocket.NORMAL_CLOSURE, "").join();
+    if (!socket.closed.isDone()) {
+      socket.socket.sendClose(WebSocket.NORMAL_CLOSURE, "").join();
     }
     return new Result(stdout.toString().strip(), stderr.toString().strip(), String.join("\n", results).strip());
   }
 
   /** How the channels socket closed, if the server closed it at once (as it does for a refused socket). */
   static int refusedWith(String url, Map<String, String> headers) throws Exception {
-    Messages messages = new Messages();
-    WebSocket.Builder builder = HttpClient.newHttpClient().newWebSocketBuilder();
-    headers.forEach(builder::header);
-    builder.buildAsync(URI.create(url), messages).get(15, TimeUnit.SECONDS);
-    return messages.closed.get(15, TimeUnit.SECONDS);
+    return new Socket(url, headers).closeCode();
   }
 
   private HttpRequest.Builder request(String path) {
@@ -213,36 +205,5 @@ final class OpenWebUiJupyterEngine {
     }
     return "?" + String.join("&", params.entrySet().stream()
         .map(e -> e.getKey() + "=" + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8)).toList());
-  }
-
-  /** The socket's messages, in order, and how it closed. */
-  static final class Messages implements WebSocket.Listener {
-    final LinkedBlockingQueue<JsonNode> queue = new LinkedBlockingQueue<>();
-    final CompletableFuture<Integer> closed = new CompletableFuture<>();
-    private final StringBuilder partial = new StringBuilder();
-
-    @Override
-    public CompletionStage<?> onText(WebSocket socket, CharSequence data, boolean last) {
-      partial.append(data);
-      if (last) {
-        queue.add(Http.JSON.readTree(partial.toString()));
-        partial.setLength(0);
-      }
-      socket.request(1);
-      return null;
-    }
-
-    @Override
-    public CompletionStage<?> onClose(WebSocket socket, int code, String reason) {
-      closed.complete(code);
-      queue.add(Http.JSON.nullNode());
-      return null;
-    }
-
-    /** The next message within the engine's 60 s timeout; null on a timeout or once the socket closed. */
-    JsonNode next() throws InterruptedException {
-      JsonNode message = queue.poll(60, TimeUnit.SECONDS);
-      return message == null || message.isNull() ? null : message;
-    }
   }
 }

@@ -217,20 +217,7 @@ public final class SandboxView {
     if (!path.startsWith("/")) {
       throw new IllegalArgumentException("a sandbox path must be absolute: " + path);
     }
-    List<String> parts = new ArrayList<>();
-    for (String part : path.split("/")) {
-      if (part.isEmpty() || part.equals(".")) {
-        continue;
-      }
-      if (part.equals("..")) {
-        if (!parts.isEmpty()) {
-          parts.removeLast();
-        }
-      } else {
-        parts.add(part);
-      }
-    }
-    return "/" + String.join("/", parts);
+    return Path.of(path).normalize().toString();
   }
 
   @Override
