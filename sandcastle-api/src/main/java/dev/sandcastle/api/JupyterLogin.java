@@ -116,7 +116,8 @@ final class JupyterLogin {
         + "; HttpOnly; SameSite=Strict" + ("https".equals(ctx.scheme()) ? "; Secure" : ""));
     ctx.header("Cache-Control", "no-store");
     String next = ctx.queryParam("next");
-    if (next != null && next.startsWith("/") && !next.startsWith("//") && next.indexOf('\\') < 0) {
+    // Only a path of this server: browsers drop tabs and newlines and read '\\' as '/', so "/\t/x" would leave it.
+    if (next != null && next.startsWith("/") && next.chars().allMatch(c -> c > ' ' && c < 127 && c != '\\') && !next.startsWith("//")) {
       ctx.redirect(next, io.javalin.http.HttpStatus.FOUND);
     } else {
       ctx.contentType("text/plain; charset=utf-8").result("signed in\n");

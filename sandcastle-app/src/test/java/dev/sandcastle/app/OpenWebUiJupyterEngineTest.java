@@ -12,6 +12,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -146,6 +147,14 @@ class OpenWebUiJupyterEngineTest {
     assertThat(OpenWebUiJupyterEngine.refusedWith(channels, Map.of("Cookie", "sandcastle-jupyter=" + cookie.getValue().substring(2))))
         .as("a tampered cookie").isEqualTo(4001);
     admin("shared-jupyter").delete("/api/kernels/" + kernel);
+
+    // ?next= redirects within this server only.
+    assertThat(login(http, "?next=/api/kernels", xsrf, xsrf, ADMIN_KEY).headers().firstValue("Location")).contains("/api/kernels");
+    for (String elsewhere : List.of("//evil.example/", "/%09/evil.example/", "/%5Cevil.example", "https://evil.example/")) {
+      HttpResponse<String> stayed = login(http, "?next=" + elsewhere, xsrf, xsrf, ADMIN_KEY);
+      assertThat(stayed.statusCode()).as(elsewhere).isEqualTo(200);
+      assertThat(stayed.headers().firstValue("Location")).as(elsewhere).isEmpty();
+    }
   }
 
   @Test
@@ -163,7 +172,11 @@ class OpenWebUiJupyterEngineTest {
   }
 
   private static HttpResponse<String> login(HttpClient http, String cookie, String field, String password) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create(url + "/login")).header("Cookie", "_xsrf=" + cookie)
+    return login(http, "", cookie, field, password);
+  }
+
+  private static HttpResponse<String> login(HttpClient http, String query, String cookie, String field, String password) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create(url + "/login" + query)).header("Cookie", "_xsrf=" + cookie)
         .header("Content-Type", "application/x-www-form-urlencoded")
         .POST(HttpRequest.BodyPublishers.ofString("_xsrf=" + field + "&password=" + password)).build(), HttpResponse.BodyHandlers.ofString());
   }
