@@ -25,7 +25,7 @@ import tools.jackson.databind.JsonNode;
  * ({@code src/test/node/jupyterlab-client.mjs}), used as a notebook front end uses it: against
  * {@code sandcastle terminal} with its key, against {@code sandcastle serve} with a local account's
  * token (no user id anywhere: the token says who), and through {@code serve}'s proxy to a remote
- * workspace. Each time: the binary v1 protocol is chosen, a variable survives between cells, a PNG
+ * workspace (there also Open WebUI's engine with a password login). Each time: the binary v1 protocol is chosen, a variable survives between cells, a PNG
  * arrives byte for byte, an error brings its traceback, the stop button interrupts a long sleep,
  * a restart forgets the variable and a shutdown removes the kernel.
  */
@@ -68,7 +68,10 @@ class JupyterLabClientTest {
       settings.put(Setting.STATIC_KEY, KEY);
       try (Orchestrator proxy = Orchestrator.start(Config.load(settings, Map.of(), 8080), new PrintWriter(new StringWriter()), false)) {
         String url = "http://127.0.0.1:" + proxy.port();
-        judge(runClient(url + "/", signUp(url, "ada@example.com")));
+        String token = signUp(url, "ada@example.com");
+        judge(runClient(url + "/", token));
+        // Open WebUI's engine with a password: the login is the orchestrator's, the kernel the remote workspace's.
+        assertThat(new OpenWebUiJupyterEngine(url, new OpenWebUiJupyterEngine.Auth.Password(token)).run("6 * 7").result()).isEqualTo("42");
       }
     }
   }
