@@ -58,7 +58,7 @@ public final class SandboxView {
 
   /** bwrap options that take arguments without mounting anything, and how many. */
   private static final Map<String, Integer> OTHER_OPTIONS = Map.ofEntries(
-      Map.entry("--args", 1), Map.entry("--argv0", 1), Map.entry("--userns", 1), Map.entry("--userns2", 1), Map.entry("--pidns", 1),
+      Map.entry("--argv0", 1), Map.entry("--userns", 1), Map.entry("--userns2", 1), Map.entry("--pidns", 1),
       Map.entry("--uid", 1), Map.entry("--gid", 1), Map.entry("--hostname", 1), Map.entry("--chdir", 1), Map.entry("--setenv", 2),
       Map.entry("--unsetenv", 1), Map.entry("--lock-file", 1), Map.entry("--sync-fd", 1), Map.entry("--block-fd", 1),
       Map.entry("--userns-block-fd", 1), Map.entry("--info-fd", 1), Map.entry("--json-status-fd", 1), Map.entry("--cap-add", 1),
@@ -83,8 +83,9 @@ public final class SandboxView {
    * The view of a bubblewrap sandbox started with these options (the command that follows them
    * excluded). Bind sources are resolved as bwrap resolves them, following their links on the host.
    *
-   * @throws IllegalArgumentException for an option this class does not know: a new kind of mount
-   *     must be described here before the file API can show it
+   * @throws IllegalArgumentException for an option this class does not know (a new kind of mount
+   *     must be described here before the file API can show it), and for {@code --args}, whose
+   *     options this class cannot see
    */
   public static SandboxView ofBwrap(List<String> args) {
     List<Mount> mounts = new ArrayList<>();
@@ -103,7 +104,7 @@ public final class SandboxView {
           i += 2;
           mounts.add(new Mount.Made(normalize(args.get(++i))));
         }
-        case "--file", "--bind-data", "--ro-bind-data" -> {
+        case "--file", "--bind-data", "--ro-bind-data", "--bind-fd", "--ro-bind-fd" -> {
           i++;
           mounts.add(new Mount.Data(normalize(args.get(++i))));
         }

@@ -140,5 +140,7 @@ class SandboxRootTest {
     assertThat(SandboxView.host().place("/etc/hostname")).isEqualTo(new SandboxView.Place.Host(Path.of("/etc/hostname"), true));
     assertThatThrownBy(() -> SandboxView.ofBwrap(List.of("--some-new-mount", "/a", "/b")))
         .as("a mount this class cannot describe fails loudly").isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> SandboxView.ofBwrap(List.of("--args", "7")))
+        .as("options read from a descriptor are options it cannot see").isInstanceOf(IllegalArgumentException.class);
   }
 }
