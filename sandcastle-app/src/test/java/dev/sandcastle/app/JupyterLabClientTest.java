@@ -36,16 +36,16 @@ class JupyterLabClientTest {
 
   @Test
   void jupyterLabWorksAgainstTheSingleWorkspaceServer() throws Exception {
-    try (Server server = Server.start(Config.load(settings(Files.createTempDirectory("sandcastle-jlab-terminal")), Map.of(), 8000),
-        new PrintWriter(new StringWriter()))) {
+    try (DataDir data = DataDir.create("sandcastle-jlab-terminal");
+        Server server = Server.start(Config.load(settings(data.path()), Map.of(), 8000), new PrintWriter(new StringWriter()))) {
       judge(runClient("http://127.0.0.1:" + server.port() + "/", KEY));
     }
   }
 
   @Test
   void jupyterLabWorksAgainstServeWithAUsersOwnToken() throws Exception {
-    Map<Setting, String> settings = settings(Files.createTempDirectory("sandcastle-jlab-serve"));
-    try (Orchestrator server = Orchestrator.start(Config.load(settings, Map.of(), 8080), new PrintWriter(new StringWriter()), false)) {
+    try (DataDir data = DataDir.create("sandcastle-jlab-serve");
+        Orchestrator server = Orchestrator.start(Config.load(settings(data.path()), Map.of(), 8080), new PrintWriter(new StringWriter()), false)) {
       String url = "http://127.0.0.1:" + server.port();
       String token = signUp(url, "grace@example.com");
       judge(runClient(url + "/", token));
@@ -59,9 +59,10 @@ class JupyterLabClientTest {
 
   @Test
   void jupyterLabWorksThroughServesProxyToARemoteWorkspace() throws Exception {
-    try (Server upstream = Server.start(Config.load(settings(Files.createTempDirectory("sandcastle-jlab-upstream")), Map.of(), 8000),
-        new PrintWriter(new StringWriter()))) {
-      Map<Setting, String> settings = settings(Files.createTempDirectory("sandcastle-jlab-static"));
+    try (DataDir upstreamData = DataDir.create("sandcastle-jlab-upstream");
+        Server upstream = Server.start(Config.load(settings(upstreamData.path()), Map.of(), 8000), new PrintWriter(new StringWriter()));
+        DataDir data = DataDir.create("sandcastle-jlab-static")) {
+      Map<Setting, String> settings = settings(data.path());
       settings.put(Setting.API_KEY, "admin-" + KEY);
       settings.put(Setting.BACKEND, "static");
       settings.put(Setting.STATIC_URL, "http://127.0.0.1:" + upstream.port());
@@ -77,7 +78,6 @@ class JupyterLabClientTest {
   }
 
   static Map<Setting, String> settings(Path data) {
-    data.toFile().setExecutable(true, false);
     Map<Setting, String> settings = new EnumMap<>(Setting.class);
     settings.put(Setting.DATA_DIR, data.toString());
     settings.put(Setting.PORT, "0");
@@ -120,6 +120,7 @@ class JupyterLabClientTest {
     String output = node.output();
     assertThat(node.ended()).as("the client finished within 4 minutes:\n" + output).isTrue();
     JsonNode seen = Http.JSON.readTree(Files.readString(result));
+    Files.deleteIfExists(result);
     assertThat(seen.path("failure").asString("")).as("the client failed; its output:\n" + output).isEmpty();
     assertThat(node.exitCode()).isZero();
     return seen;

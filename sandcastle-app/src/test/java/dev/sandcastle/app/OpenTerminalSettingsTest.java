@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.file.Files;
 import java.util.Map;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -19,9 +18,8 @@ import tools.jackson.databind.JsonNode;
 class OpenTerminalSettingsTest {
   static final String INFO = "A Debian workspace with numpy and pandas; no GPU. Results go in ~/outputs.";
 
-  static Server start(Map<String, String> env) throws Exception {
-    Map<Setting, String> settings = JupyterLabClientTest.settings(Files.createTempDirectory("sandcastle-open-terminal"));
-    return Server.start(Config.load(settings, env, 8000), new PrintWriter(new StringWriter()));
+  static Server start(DataDir data, Map<String, String> env) {
+    return Server.start(Config.load(JupyterLabClientTest.settings(data.path()), env, 8000), new PrintWriter(new StringWriter()));
   }
 
   static Http client(Server server) {
@@ -30,7 +28,7 @@ class OpenTerminalSettingsTest {
 
   @Test
   void infoIsAToolAnEndpointAndPartOfThePromptOnlyWhenSet() throws Exception {
-    try (Server server = start(Map.of("OPEN_TERMINAL_INFO", INFO))) {
+    try (DataDir data = DataDir.create("sandcastle-open-terminal"); Server server = start(data, Map.of("OPEN_TERMINAL_INFO", INFO))) {
       Http http = client(server);
       assertThat(http.get("/info").json().path("info").asString()).isEqualTo(INFO);
       JsonNode tool = http.get("/openapi.json").json().path("paths").path("/info").path("get");
@@ -38,7 +36,7 @@ class OpenTerminalSettingsTest {
       assertThat(http.get("/system").json().path("prompt").asString()).endsWith("\n\n" + INFO);
       assertThat(http.without("Authorization").get("/info").status()).isEqualTo(401);
     }
-    try (Server server = start(Map.of())) {
+    try (DataDir data = DataDir.create("sandcastle-open-terminal"); Server server = start(data, Map.of())) {
       Http http = client(server);
       assertThat(http.get("/info").status()).isEqualTo(404);
       assertThat(http.get("/openapi.json").json().path("paths").has("/info")).as("no tool that answers nothing").isFalse();
@@ -48,13 +46,13 @@ class OpenTerminalSettingsTest {
 
   @Test
   void theFileBrowserStartsWhereTheSettingSaysAndSlashIsUseful() throws Exception {
-    try (Server server = start(Map.of("OPEN_TERMINAL_FILE_BROWSER_ROOT", "{{home}}/project"))) {
+    try (DataDir data = DataDir.create("sandcastle-open-terminal"); Server server = start(data, Map.of("OPEN_TERMINAL_FILE_BROWSER_ROOT", "{{home}}/project"))) {
       JsonNode cwd = client(server).get("/files/cwd").json();
       assertThat(cwd.path("home").asString()).isEqualTo("/home/user");
       assertThat(cwd.path("root").path("path").asString()).isEqualTo("/home/user/project");
       assertThat(cwd.path("root").path("label").asString()).isEqualTo("project");
     }
-    try (Server server = start(Map.of("SANDCASTLE_FILE_BROWSER_ROOT", "filesystem"))) {
+    try (DataDir data = DataDir.create("sandcastle-open-terminal"); Server server = start(data, Map.of("SANDCASTLE_FILE_BROWSER_ROOT", "filesystem"))) {
       Http http = client(server);
       JsonNode cwd = http.get("/files/cwd").json();
       assertThat(cwd.has("root")).as("no root: the browser starts at /").isFalse();

@@ -10,8 +10,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -28,7 +26,7 @@ import org.junit.jupiter.api.Test;
 @Tag("bwrap")
 class OpenWebUiJupyterEngineTest {
   static final String ADMIN_KEY = "engine-admin-key-0123456789";
-  static Path data;
+  static DataDir data;
   static Orchestrator server;
   static String url;
   static String adaToken;
@@ -36,8 +34,8 @@ class OpenWebUiJupyterEngineTest {
 
   @BeforeAll
   static void start() throws Exception {
-    data = Files.createTempDirectory("sandcastle-owui-engine");
-    Map<Setting, String> settings = JupyterLabClientTest.settings(data);
+    data = DataDir.create("sandcastle-owui-engine");
+    Map<Setting, String> settings = JupyterLabClientTest.settings(data.path());
     settings.put(Setting.API_KEY, ADMIN_KEY);
     server = Orchestrator.start(Config.load(settings, Map.of(), 8080), new PrintWriter(new StringWriter()), false);
     url = "http://127.0.0.1:" + server.port();
@@ -48,7 +46,7 @@ class OpenWebUiJupyterEngineTest {
   @AfterAll
   static void stop() {
     server.close();
-    AccountsTest.deleteQuietly(data);
+    data.close();
   }
 
   static Http admin(String user) {
@@ -159,8 +157,9 @@ class OpenWebUiJupyterEngineTest {
 
   @Test
   void theEngineWorksAgainstTheSingleWorkspaceServerWithTokenOrPassword() throws Exception {
-    try (Server terminal = Server.start(Config.load(JupyterLabClientTest.settings(Files.createTempDirectory("sandcastle-owui-terminal")),
-        Map.of(), 8000), new PrintWriter(new StringWriter()))) {
+    try (DataDir terminalData = DataDir.create("sandcastle-owui-terminal");
+        Server terminal = Server.start(Config.load(JupyterLabClientTest.settings(terminalData.path()), Map.of(), 8000),
+            new PrintWriter(new StringWriter()))) {
       String base = "http://127.0.0.1:" + terminal.port();
       assertThat(new OpenWebUiJupyterEngine(base, new OpenWebUiJupyterEngine.Auth.QueryToken(JupyterLabClientTest.KEY)).run("6 * 7").result())
           .isEqualTo("42");
