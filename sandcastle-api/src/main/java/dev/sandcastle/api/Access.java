@@ -41,7 +41,8 @@ public interface Access {
   /** Paths anyone may call, relative to a tenant prefix. */
   static boolean isPublic(String path) {
     String local = localPath(path);
-    return local.equals("/health") || local.equals("/api/config") || local.equals("/openapi.json") || local.equals("/openapi.full.json");
+    return local.equals("/health") || local.equals("/api/config") || local.equals("/openapi.json") || local.equals("/openapi.full.json")
+        || local.equals("/login");
   }
 
   /** A request path without its tenant prefix ({@code /terminals} or {@code /p/<id>}). */
@@ -64,6 +65,35 @@ public interface Access {
     String local = localPath(path);
     return local.startsWith("/api/kernels") || local.equals("/api/kernelspecs");
   }
+
+  /** Whether a path is a kernel's channels WebSocket, {@code /api/kernels/{id}/channels}. */
+  static boolean isKernelChannelsPath(String path) {
+    String local = localPath(path);
+    return local.startsWith("/api/kernels/") && local.endsWith("/channels") && local.indexOf('/', "/api/kernels/".length()) == local.length() - "/channels".length();
+  }
+
+  /**
+   * The token of a Jupyter API request that sends no Authorization header: {@code ?token=} (a
+   * browser cannot set headers on a WebSocket), else what its password login cookie stands for
+   * (see {@link JupyterLogin}). Empty on every other path.
+   *
+   * @throws dev.sandcastle.core.errors.Forbidden for a login cookie without its XSRF header on a
+   *     request that changes something
+   */
+  static Optional<String> jupyterToken(Context ctx) {
+    if (!isJupyterPath(ctx.path())) {
+      return Optional.empty();
+    }
+    return Optional.ofNullable(ctx.queryParam("token")).or(() -> JupyterLogin.token(ctx));
+  }
+
+  /**
+   * Checks a password sent to Jupyter's login form ({@code POST /login}): the same credential a
+   * client would otherwise send as its token. Returns normally to accept it.
+   *
+   * @throws dev.sandcastle.core.errors.Unauthorized when it is not accepted
+   */
+  void checkPassword(Context ctx, String password);
 
   /** The token of an Authorization header, {@code Bearer <token>} or Jupyter's {@code token <token>}. */
   static Optional<String> bearer(String authorization) {

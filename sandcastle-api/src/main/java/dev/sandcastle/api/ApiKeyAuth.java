@@ -29,12 +29,8 @@ final class ApiKeyAuth implements Access {
   @Override
   public void check(Context ctx) {
     String header = ctx.header("Authorization");
-    if (header == null && Access.isJupyterPath(ctx.path())) {
-      // Jupyter clients put the token in the query (WebSockets cannot set headers in browsers).
-      String token = ctx.queryParam("token");
-      if (token != null && matches(token)) {
-        return;
-      }
+    if (header == null && Access.jupyterToken(ctx).map(this::matches).orElse(false)) {
+      return;
     }
     if (header == null) {
       throw new Unauthorized("missing API key: send Authorization: Bearer <key>");
@@ -50,6 +46,13 @@ final class ApiKeyAuth implements Access {
     boolean allowed = token.map(this::matches).orElse(false) || (header != null && matchesHeader(header));
     if (!allowed) {
       throw new SocketRefused(SocketRefused.AUTH, token.isEmpty() && header == null ? "authentication required" : "invalid API key");
+    }
+  }
+
+  @Override
+  public void checkPassword(Context ctx, String password) {
+    if (!matches(password)) {
+      throw new Unauthorized("invalid password: use the API key");
     }
   }
 

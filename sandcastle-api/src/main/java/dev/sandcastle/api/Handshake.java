@@ -65,6 +65,19 @@ public record Handshake(String path, Map<String, String> pathParams, Map<String,
     return Optional.ofNullable(headers.get(name.toLowerCase(Locale.ROOT)));
   }
 
+  /**
+   * The token of a Jupyter channels socket that is not in its Authorization header: {@code
+   * ?token=}, else what its password login cookie stands for (see {@link JupyterLogin}).
+   */
+  public Optional<String> jupyterToken() {
+    return queryParam("token").or(() -> JupyterLogin.token(this));
+  }
+
+  /** The subprotocol this socket was accepted with, if any (see {@link KernelWire#answerUpgrade}). */
+  public Optional<String> subprotocol() {
+    return Access.isKernelChannelsPath(path) ? KernelWire.offered(header(KernelWire.PROTOCOL_HEADER)).subprotocol() : Optional.empty();
+  }
+
   public Optional<String> pathParam(String name) {
     return Optional.ofNullable(pathParams.get(name));
   }

@@ -90,6 +90,21 @@ public final class OpenApiDocument {
     return new OpenApiDocument(mapper.writeValueAsString(full));
   }
 
+  /**
+   * This document with one more operation offered to models: {@code get_info}, which the stored
+   * document holds back until the operator has given some information.
+   */
+  public OpenApiDocument offering(String operationId) {
+    JsonMapper mapper = JsonMapper.shared();
+    ObjectNode full = (ObjectNode) mapper.readTree(fullJson);
+    full.path("paths").forEach(item -> item.forEach(operation -> {
+      if (operation instanceof ObjectNode op && operationId.equals(op.path("operationId").asString(""))) {
+        op.remove(TOOL_FLAG);
+      }
+    }));
+    return new OpenApiDocument(mapper.writeValueAsString(full));
+  }
+
   /** Method and path template of every operation of the full document. */
   public Set<Route> routes() {
     return routes;

@@ -1,6 +1,7 @@
 package dev.sandcastle.api;
 
 import dev.sandcastle.core.errors.BadRequest;
+import dev.sandcastle.core.errors.NotFound;
 import dev.sandcastle.core.errors.PayloadTooLarge;
 import dev.sandcastle.core.exec.ExecutionView;
 import dev.sandcastle.core.files.BinaryContent;
@@ -40,6 +41,7 @@ public final class WorkspaceApi {
   private final Workspaces workspaces;
   private final ApiSettings settings;
   private final OpenApiDocument openApi;
+  private final ClientHints hints;
 
   public WorkspaceApi(Workspaces workspaces, ApiSettings settings) {
     this(workspaces, settings, OpenApiDocument.load());
@@ -47,9 +49,15 @@ public final class WorkspaceApi {
 
   /** @param openApi the document to serve (the orchestrator adds its admin API to the full one) */
   public WorkspaceApi(Workspaces workspaces, ApiSettings settings, OpenApiDocument openApi) {
+    this(workspaces, settings, openApi, ClientHints.none());
+  }
+
+  /** @param hints what the operator tells clients and the model ({@code /info}, the file browser's root) */
+  public WorkspaceApi(Workspaces workspaces, ApiSettings settings, OpenApiDocument openApi, ClientHints hints) {
     this.workspaces = workspaces;
     this.settings = settings;
-    this.openApi = openApi;
+    this.openApi = hints.info().isPresent() ? openApi.offering("get_info") : openApi;
+    this.hints = hints;
   }
 
   /** A Javalin server with the whole workspace API, not yet started. */
@@ -85,11 +93,12 @@ public final class WorkspaceApi {
       config.routes.before(ctx -> {
         String method = ctx.method().name();
         boolean read = method.equals("GET") || method.equals("HEAD");
-        if (!(read && Access.isPublic(ctx.path())) && !method.equals("OPTIONS")) {
+        if (!(read && Access.isPublic(ctx.path())) && !method.equals("OPTIONS") && !JupyterLogin.isLogin(method, ctx.path())) {
           settings.access().check(ctx);
         }
       });
       config.routes.wsBeforeUpgrade(WorkspaceApi::forgetHttpSession);
+      config.routes.wsBeforeUpgrade(KernelWire::answerUpgrade);
       routes.accept(config.routes);
     });
   }
@@ -107,6 +116,9 @@ public final class WorkspaceApi {
     r.get("/api/config", ctx -> ctx.json(Map.of("features", Map.of("terminal", true, "notebooks", true, "system", true))));
     r.get("/openapi.json", ctx -> ctx.contentType("application/json").result(openApi.toolsJson()));
     r.get("/openapi.full.json", ctx -> ctx.contentType("application/json").result(openApi.fullJson()));
+    JupyterLogin.register(r, settings.access());
+    r.get("/info", ctx -> ctx.json(Map.of("info", hints.info()
+        .orElseThrow(() -> new NotFound("no information about this environment: the operator has not set --info (OPEN_TERMINAL_INFO)")))));
   }
 
   /** Adds the workspace routes, under each of the settings' prefixes. */
@@ -116,7 +128,7 @@ public final class WorkspaceApi {
       r.wsBeforeUpgrade(path, ctx -> ctx.attribute(Handshake.ATTRIBUTE, Handshake.of(ctx)));
     }
     registerPublic(r);
-    r.get("/system", ctx -> ctx.json(Map.of("prompt", SystemPrompt.of(ws(ctx)))));
+    r.get("/system", ctx -> ctx.json(Map.of("prompt", hints.systemPrompt(SystemPrompt.of(ws(ctx))))));
 
     // Commands
     r.post("/execute", this::execute);
@@ -137,7 +149,11 @@ public final class WorkspaceApi {
     // Files
     r.get("/files/cwd", ctx -> {
       Workspace ws = ws(ctx);
-      ctx.json(Map.of("cwd", ws.cwd(Params.session(ctx)), "home", ws.home()));
+      Map<String, Object> answer = new java.util.LinkedHashMap<>();
+      answer.put("cwd", ws.cwd(Params.session(ctx)));
+      answer.put("home", ws.home());
+      hints.root(ws.home()).ifPresent(root -> answer.put("root", root));
+      ctx.json(answer);
     });
     r.post("/files/cwd", ctx -> {
       Bodies.PathOnly body = ctx.bodyAsClass(Bodies.PathOnly.class);

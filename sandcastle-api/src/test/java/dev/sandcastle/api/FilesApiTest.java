@@ -174,8 +174,8 @@ class FilesApiTest {
   }
 
   @Test
-  void everyFileEndpointRefusesPathsOutsideTheWorkspace() throws Exception {
-    for (String path : List.of("../../etc/passwd", "/etc/passwd", "escape/out/secret.txt", "passwd-link")) {
+  void linksOutOfTheHomeAreRefusedByEveryFileEndpoint() throws Exception {
+    for (String path : List.of("escape/out/secret.txt", "passwd-link")) {
       String p = TestServer.q(path);
       assertRefused(server.get("/files/read?path=" + p), path);
       assertRefused(server.get("/files/view?path=" + p), path);
@@ -188,7 +188,7 @@ class FilesApiTest {
       }
       assertRefused(server.post("/files/archive", Map.of("paths", List.of(path))), path);
     }
-    for (String dir : List.of("../..", "/etc", "escape/out")) {
+    for (String dir : List.of("escape/out", outside.toString())) {
       String d = TestServer.q(dir);
       assertRefused(server.get("/files/list?directory=" + d), dir);
       assertRefused(server.post("/files/mkdir", Map.of("path", dir + "/newdir")), dir);
@@ -196,8 +196,8 @@ class FilesApiTest {
       assertRefused(server.get("/files/glob?pattern=*&path=" + d), dir);
       assertRefused(server.post("/files/cwd", Map.of("path", dir)), dir);
       assertRefused(upload(dir, "dropped.txt", "x".getBytes()), dir);
-      assertRefused(server.post("/execute", Map.of("command", "true", "cwd", dir)), dir);
     }
+    assertRefused(server.get("/files/read?path=" + TestServer.q(outside.resolve("secret.txt").toString())), "the host's own path");
     assertRefused(server.post("/files/move", Map.of("source", "r.txt", "destination", "escape/out/moved.txt")), "move into link");
     // Deleting a link removes the link, never what it points to.
     assertThat(server.delete("/files/delete?path=passwd-link").json().path("type").asString()).isEqualTo("symlink");
@@ -209,6 +209,59 @@ class FilesApiTest {
     try (var stream = Files.list(outside)) {
       assertThat(stream.toList()).containsExactly(outside.resolve("secret.txt"));
     }
+  }
+
+  @Test
+  void slashIsTheSandboxsOwnRootReadOnlyOutsideTheHome() throws Exception {
+    // Open WebUI's file browser asks where to start: the home, as Open Terminal answers by default.
+    JsonNode cwd = server.get("/files/cwd").json();
+    assertThat(cwd.path("root").path("path").asString()).isEqualTo("/home/user");
+    assertThat(cwd.path("root").path("label").asString()).isEqualTo("Home");
+    JsonNode root = server.get("/files/list?directory=/").json();
+    assertThat(root.path("dir").asString()).isEqualTo("/");
+    Map<String, String> types = new HashMap<>();
+    root.path("entries").forEach(e -> types.put(e.path("name").asString(), e.path("type").asString()));
+    assertThat(types).containsEntry("home", "directory").containsEntry("usr", "directory").containsEntry("etc", "directory")
+        .containsEntry("tmp", "directory").containsEntry("mnt", "directory");
+    assertThat(types.keySet()).as("only what the sandbox has, not the host's root").doesNotContain("root", "srv", "boot");
+    assertThat(server.get("/files/list?directory=/home").json().path("entries").findValuesAsString("name")).containsExactly("user");
+    assertThat(server.get("/files/list?directory=..").json().path("dir").asString()).isEqualTo("/home");
+
+    // A file outside the home reads as the sandbox's processes read it: its /etc/passwd is the sandbox's own.
+    String passwd = server.get("/files/read?path=/etc/passwd").json().path("content").asString();
+    assertThat(passwd).isEqualTo(TestServer.output(server.run("cat /etc/passwd", 10))).contains("Sandcastle user");
+    assertThat(server.get("/files/view?path=/usr/bin/env").status()).isEqualTo(200);
+    assertThat(server.get("/files/display?path=/etc/os-release").json().path("exists").asBoolean()).isTrue();
+    // Links of the sandbox are followed inside it: /bin is usr/bin there, /mnt/uploads the home's uploads.
+    server.post("/files/write", Map.of("path", "uploads/a.csv", "content", "1,2\n"));
+    assertThat(server.get("/files/read?path=/mnt/uploads/a.csv").json().path("content").asString()).isEqualTo("1,2\n");
+    assertThat(server.get("/files/list?directory=/bin").json().path("entries").findValuesAsString("name")).contains("env");
+
+    // Read-only outside the home: every change is a 403 that says so.
+    for (TestServer.Response refused : List.of(
+        server.post("/files/write", Map.of("path", "/etc/motd", "content", "pwned")),
+        server.post("/files/mkdir", Map.of("path", "/usr/evil")),
+        server.delete("/files/delete?path=/usr/bin/env"),
+        server.post("/files/move", Map.of("source", "/etc/passwd", "destination", "stolen")),
+        server.post("/files/replace", Map.of("path", "/etc/passwd", "replacements", List.of(Map.of("target", "user", "replacement", "x")))),
+        upload("/tmp", "dropped.txt", "x".getBytes()))) {
+      assertThat(refused.status()).as(refused.text()).isEqualTo(403);
+      assertThat(refused.json().path("detail").asString()).contains("read-only");
+    }
+    assertThat(Path.of("/usr/bin/env")).exists();
+
+    // What the sandbox makes for itself lives only inside it: its /tmp is not the host's.
+    server.run("echo inside > /tmp/only-inside.txt", 10);
+    assertThat(server.get("/files/list?directory=/tmp").json().path("entries").findValuesAsString("name"))
+        .doesNotContain(server.root.getFileName().toString());
+    assertThat(server.get("/files/read?path=/tmp/only-inside.txt").status()).isEqualTo(404);
+    // A directory there is a fine working directory for commands and sessions.
+    assertThat(TestServer.output(server.send(HttpRequest.newBuilder(server.uri("/execute?wait=10"))
+        .header("Authorization", "Bearer " + TestServer.KEY).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"command\":\"pwd\",\"cwd\":\"/tmp\"}")).build()).json())).isEqualTo("/tmp\n");
+    assertThat(server.send(HttpRequest.newBuilder(server.uri("/files/cwd")).header("Authorization", "Bearer " + TestServer.KEY)
+        .header("X-Session-Id", "browse").header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"path\":\"/usr\"}")).build()).json().path("cwd").asString()).isEqualTo("/usr");
   }
 
   private static void assertRefused(TestServer.Response response, String what) {

@@ -11,8 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -35,37 +33,7 @@ class JupyterProtocolTest {
     server.close();
   }
 
-  /** A channels socket collecting every message. */
-  static final class Channels implements WebSocket.Listener {
-    final LinkedBlockingQueue<JsonNode> messages = new LinkedBlockingQueue<>();
-    final CompletableFuture<Integer> closed = new CompletableFuture<>();
-    private final StringBuilder partial = new StringBuilder();
-
-    @Override
-    public CompletionStage<?> onText(WebSocket socket, CharSequence data, boolean last) {
-      partial.append(data);
-      if (last) {
-        messages.add(TestServer.JSON.readTree(partial.toString()));
-        partial.setLength(0);
-      }
-      socket.request(1);
-      return null;
-    }
-
-    @Override
-    public CompletionStage<?> onClose(WebSocket socket, int code, String reason) {
-      closed.complete(code);
-      return null;
-    }
-
-    JsonNode next() throws InterruptedException {
-      JsonNode message = messages.poll(30, TimeUnit.SECONDS);
-      assertThat(message).as("a message within 30 s").isNotNull();
-      return message;
-    }
-  }
-
-  static WebSocket open(String kernelId, String token, Channels listener) {
+  static WebSocket open(String kernelId, String token, ChannelsSocket listener) {
     return server.client.newWebSocketBuilder()
         .buildAsync(URI.create("ws://127.0.0.1:" + server.port() + "/api/kernels/" + kernelId + "/channels?token=" + token), listener)
         .join();
@@ -82,7 +50,7 @@ class JupyterProtocolTest {
   }
 
   /** Runs code the way Open WebUI does: collect iopub messages for our msg_id until status idle. */
-  static List<JsonNode> run(WebSocket socket, Channels channels, String code) throws InterruptedException {
+  static List<JsonNode> run(WebSocket socket, ChannelsSocket channels, String code) throws InterruptedException {
     String msgId = UUID.randomUUID().toString();
     socket.sendText(executeRequest(msgId, code), true).join();
     List<JsonNode> mine = new ArrayList<>();
@@ -107,7 +75,7 @@ class JupyterProtocolTest {
     assertThat(created.status()).isEqualTo(201);
     String id = created.json().path("id").asString();
 
-    Channels channels = new Channels();
+    ChannelsSocket channels = new ChannelsSocket();
     WebSocket socket = open(id, TestServer.KEY, channels);
     List<JsonNode> first = run(socket, channels, "x = 6\nprint('hello')\nx * 7");
     assertThat(first).extracting(m -> m.path("msg_type").asString()).contains("status", "execute_input", "stream", "execute_result");
@@ -143,14 +111,14 @@ class JupyterProtocolTest {
   @Test
   void aWrongTokenOrUnknownKernelClosesTheSocket() throws Exception {
     String id = server.post("/api/kernels", Map.of()).json().path("id").asString();
-    Channels wrong = new Channels();
+    ChannelsSocket wrong = new ChannelsSocket();
     try {
       open(id, "wrong-token-1234", wrong);
       assertThat(wrong.closed.get(10, TimeUnit.SECONDS)).isEqualTo(4001);
     } catch (java.util.concurrent.CompletionException e) {
       assertThat(e.getCause()).hasMessageContaining("401"); // refused at the upgrade: also fine
     }
-    Channels unknown = new Channels();
+    ChannelsSocket unknown = new ChannelsSocket();
     open("no-such-kernel", TestServer.KEY, unknown);
     assertThat(unknown.closed.get(10, TimeUnit.SECONDS)).isEqualTo(4004);
     server.delete("/api/kernels/" + id);
@@ -159,7 +127,7 @@ class JupyterProtocolTest {
   @Test
   void interruptStopsARunningCell() throws Exception {
     String id = server.post("/api/kernels", Map.of()).json().path("id").asString();
-    Channels channels = new Channels();
+    ChannelsSocket channels = new ChannelsSocket();
     WebSocket socket = open(id, TestServer.KEY, channels);
     CompletableFuture<List<JsonNode>> running = CompletableFuture.supplyAsync(() -> {
       try {

@@ -21,7 +21,10 @@ class NoSandboxTest {
       assertThat(TestServer.output(view)).isEqualTo(home + "\n" + home + "\n" + expectedUid + "\n");
       server.post("/files/write", Map.of("path", "a.txt", "content", "hi\n"));
       assertThat(TestServer.output(server.run("cat a.txt", 10))).isEqualTo("hi\n");
-      assertThat(server.get("/files/read?path=/etc/hostname").status()).isEqualTo(403);
+      // Without a sandbox the workspace's processes see the host: so does the file API, read-only outside the home.
+      assertThat(server.get("/files/read?path=/etc/hostname").json().path("content").asString())
+          .isEqualTo(TestServer.output(server.run("cat /etc/hostname", 10)));
+      assertThat(server.post("/files/write", Map.of("path", "/etc/hostname", "content", "pwned")).status()).isEqualTo(403);
       assertThat(server.get("/files/cwd").json().path("home").asString()).isEqualTo(home);
     }
   }

@@ -41,7 +41,8 @@ record Config(
     TrustedProxies trustedProxies,
     TerminalSettings terminals,
     Orchestration orchestration,
-    Interpreter interpreter) {
+    Interpreter interpreter,
+    dev.sandcastle.api.ClientHints hints) {
 
   /** The code interpreter: the models in front of which it runs, and where code runs. */
   record Interpreter(String baseUrls, String keys, String engine, boolean legacy, int maxRounds, Duration codeTimeout,
@@ -60,7 +61,8 @@ record Config(
       Optional<java.net.URI> openWebuiUrl, boolean allowSignup, Duration idleTimeout, int maxTenantsPerUser, int warmPool, Duration sweepInterval,
       long storageBytes, int tenantUidBase, java.util.Set<String> allowedImages, java.util.Set<String> allowedRuntimes,
       Optional<java.net.URI> siemUrl, String siemSecret,
-      Duration auditRetention, Optional<String> masterKey, Optional<String> previousMasterKeys, Cluster cluster) {
+      Duration auditRetention, Optional<String> masterKey, Optional<String> previousMasterKeys, Cluster cluster,
+      Optional<String> sharedJupyterUser) {
     @Override
     public String toString() {
       return "Orchestration[backend=" + backend + ", multiUser=" + multiUser + "]"; // no secrets
@@ -111,7 +113,21 @@ record Config(
       }
       values.putIfAbsent(setting, setting.fallback);
     }
+    if (!values.get(Setting.API_KEY).isBlank() && !values.get(Setting.API_KEY_FILE).isBlank()) {
+      // As Open Terminal does: silently preferring one would hide a mistake in the deployment.
+      throw new Invalid("Both " + origin(Setting.API_KEY, commandLine, env) + " and " + origin(Setting.API_KEY_FILE, commandLine, env)
+          + " are set, but they are mutually exclusive: set the key or the file holding it, not both.");
+    }
     return from(values, defaultPort, env);
+  }
+
+  /** Where a setting's value came from, for messages: its option, its environment variable, or the config file. */
+  private static String origin(Setting setting, Map<Setting, String> commandLine, Map<String, String> env) {
+    if (commandLine.containsKey(setting)) {
+      return "--" + setting.name;
+    }
+    return setting.env.stream().filter(name -> env.get(name) != null && !env.get(name).isBlank()).findFirst()
+        .orElse(setting.name + " in the config file");
   }
 
   private static Config from(Map<Setting, String> v, int defaultPort, Map<String, String> env) {
@@ -177,7 +193,15 @@ record Config(
         Optional.of(v.get(Setting.API_KEY_FILE)).filter(s -> !s.isBlank()).map(Path::of),
         keyGeneration(v), policy,
         integer(v, Setting.UID, 1, Integer.MAX_VALUE), exec, files, kernels, maxRequest, maxUpload, proxies, terminals,
-        orchestration(v, env), interpreter(v));
+        orchestration(v, env), interpreter(v), hints(v));
+  }
+
+  private static dev.sandcastle.api.ClientHints hints(Map<Setting, String> v) {
+    try {
+      return new dev.sandcastle.api.ClientHints(Optional.of(v.get(Setting.INFO)), v.get(Setting.FILE_BROWSER_ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new Invalid("--" + Setting.FILE_BROWSER_ROOT.name + ": " + e.getMessage());
+    }
   }
 
   private static Interpreter interpreter(Map<Setting, String> v) {
@@ -282,7 +306,17 @@ record Config(
         integer(v, Setting.TENANT_UID_BASE, 65_536, 1_000_000_000), java.util.Set.copyOf(images), java.util.Set.copyOf(runtimes), siem,
         v.get(Setting.SIEM_SECRET),
         Duration.ofDays(integer(v, Setting.AUDIT_RETENTION_DAYS, 0, 36_500)), Optional.ofNullable(env.get("SANDCASTLE_MASTER_KEY")).filter(x -> !x.isBlank()),
-        Optional.ofNullable(env.get("SANDCASTLE_MASTER_KEY_PREVIOUS")).filter(x -> !x.isBlank()), cluster(v));
+        Optional.ofNullable(env.get("SANDCASTLE_MASTER_KEY_PREVIOUS")).filter(x -> !x.isBlank()), cluster(v), sharedJupyterUser(v));
+  }
+
+  private static Optional<String> sharedJupyterUser(Map<Setting, String> v) {
+    Optional<String> user = Optional.of(v.get(Setting.SHARED_JUPYTER_USER).trim()).filter(x -> !x.isEmpty());
+    try {
+      user.ifPresent(id -> new dev.sandcastle.orchestrator.tenant.TenantKey(id, "default", "default"));
+    } catch (dev.sandcastle.core.errors.BadRequest e) {
+      throw new Invalid("--" + Setting.SHARED_JUPYTER_USER.name + ": " + e.getMessage());
+    }
+    return user;
   }
 
   private static Cluster cluster(Map<Setting, String> v) {

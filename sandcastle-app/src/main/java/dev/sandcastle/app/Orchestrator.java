@@ -152,7 +152,7 @@ final class Orchestrator implements AutoCloseable {
     TenantAccess access = new TenantAccess(new Authenticator(authSettings, http, accounts.revocations()), new FailureThrottle(), audit, tenants, policies,
         (method, path) -> ((method.equals("GET") || method.equals("HEAD")) && ChatRoutes.isSignedPath(path))
             || AccountRoutes.isCredentialFree(method, path) || WebRoutes.isPublic(method, path)
-            || dev.sandcastle.orchestrator.http.PyodideRoutes.isPublic(method, path));
+            || dev.sandcastle.orchestrator.http.PyodideRoutes.isPublic(method, path), o.sharedJupyterUser());
     // Sockets check their token once, at their start: close those whose session was signed out since.
     var socketSweep = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
         Thread.ofPlatform().name("signed-out-sockets").daemon().factory());
@@ -182,7 +182,7 @@ final class Orchestrator implements AutoCloseable {
     ApiSettings api = new ApiSettings(access, config.maxRequestBytes(), config.maxUploadBytes(), uploads, ApiSettings.TENANT_PREFIXES)
         .withProxies(config.trustedProxies());
     Javalin app;
-    WorkspaceApi workspaces = new WorkspaceApi(access, api, OpenApiDocument.load().with(AdminApi.openApi()));
+    WorkspaceApi workspaces = new WorkspaceApi(access, api, OpenApiDocument.load().with(AdminApi.openApi()), config.hints());
     if (backend instanceof LocalBackend) {
       app = WorkspaceApi.server(config.host(), config.port(), api, routes -> {
         web.register(routes);

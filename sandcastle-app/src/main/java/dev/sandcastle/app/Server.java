@@ -53,7 +53,8 @@ final class Server implements AutoCloseable {
       throw new UncheckedIOException("cannot create " + uploads, e);
     }
     WorkspaceApi api = new WorkspaceApi(Workspaces.single(workspace),
-        new ApiSettings(apiKey, config.maxRequestBytes(), config.maxUploadBytes(), uploads).withProxies(config.trustedProxies()));
+        new ApiSettings(apiKey, config.maxRequestBytes(), config.maxUploadBytes(), uploads).withProxies(config.trustedProxies()),
+        dev.sandcastle.api.OpenApiDocument.load(), config.hints());
     Javalin app = api.create(config.host(), config.port());
     try {
       app.start();

@@ -10,9 +10,10 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.json.JsonMapper;
@@ -114,21 +115,12 @@ class BrowserTest {
       settings.put(Setting.PYODIDE_INDEX_URL, index.url().toString()); // Pyodide's packages: the fixture package only
       try (Orchestrator server = Orchestrator.start(Config.load(settings, Map.of(), 8080), new PrintWriter(new StringWriter()), false)) {
         Path screenshots = Path.of("target", "browser-screenshots").toAbsolutePath();
-        Path log = Files.createTempFile("sandcastle-browser", ".log");
-        ProcessBuilder builder = new ProcessBuilder("node", "e2e/run.mjs", System.getProperty("sandcastle.e2e", ""))
-            .directory(web.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
-        builder.environment().put("SANDCASTLE_URL", "http://127.0.0.1:" + server.port());
-        builder.environment().put("SCREENSHOTS", screenshots.toString());
-        Process node = builder.start();
-        node.getOutputStream().close();
-        boolean ended = node.waitFor(15, TimeUnit.MINUTES);
-        if (!ended) {
-          node.destroyForcibly();
-        }
-        String output = Files.readString(log);
+        NodeScript node = NodeScript.run(web, List.of("e2e/run.mjs", System.getProperty("sandcastle.e2e", "")),
+            Map.of("SANDCASTLE_URL", "http://127.0.0.1:" + server.port(), "SCREENSHOTS", screenshots.toString()), Duration.ofMinutes(15));
+        String output = node.output();
         System.out.println(output);
-        assertThat(ended).as("the browser tests ended within 15 minutes").isTrue();
-        assertThat(node.exitValue()).as("browser tests failed:\n" + output).isZero();
+        assertThat(node.ended()).as("the browser tests ended within 15 minutes").isTrue();
+        assertThat(node.exitCode()).as("browser tests failed:\n" + output).isZero();
         assertThat(output).contains("browser tests passed").doesNotContain("FAIL");
         if (System.getProperty("sandcastle.e2e", "").isEmpty()) {
           assertThat(screenshots.resolve("10-signup-signed-in.png")).exists();

@@ -25,6 +25,20 @@ class ConfigTest {
   }
 
   @Test
+  void aKeyAndAKeyFileTogetherAreRefusedAsOpenTerminalRefusesThem() throws Exception {
+    Path file = dir.resolve("key");
+    Files.writeString(file, "from-the-file-123\n");
+    assertThatThrownBy(() -> Config.load(Map.of(), Map.of("OPEN_TERMINAL_API_KEY", "direct-key-123", "OPEN_TERMINAL_API_KEY_FILE", file.toString()), 8000))
+        .isInstanceOf(Config.Invalid.class)
+        .hasMessageContaining("Both OPEN_TERMINAL_API_KEY and OPEN_TERMINAL_API_KEY_FILE are set, but they are mutually exclusive");
+    assertThatThrownBy(() -> Config.load(Map.of(), Map.of("SANDCASTLE_API_KEY", "direct-key-123", "SANDCASTLE_API_KEY_FILE", file.toString()), 8080))
+        .isInstanceOf(Config.Invalid.class).hasMessageContaining("Both SANDCASTLE_API_KEY and SANDCASTLE_API_KEY_FILE are set");
+    assertThatThrownBy(() -> Config.load(Map.of(Setting.API_KEY, "direct-key-123"), Map.of("OPEN_TERMINAL_API_KEY_FILE", file.toString()), 8000))
+        .isInstanceOf(Config.Invalid.class).hasMessageContaining("Both --api-key and OPEN_TERMINAL_API_KEY_FILE");
+    assertThat(Config.load(Map.of(), Map.of("OPEN_TERMINAL_API_KEY_FILE", file.toString()), 8000).apiKeyFile()).contains(file);
+  }
+
+  @Test
   void commandLineBeatsEnvironmentBeatsFile() throws Exception {
     Path file = dir.resolve("sandcastle.properties");
     Files.writeString(file, "port=9001\nmemory=1g\npids=100\n");

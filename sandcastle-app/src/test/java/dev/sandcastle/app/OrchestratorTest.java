@@ -250,8 +250,14 @@ class OrchestratorTest {
     socket.socket.sendClose(1000, "bye").join();
     Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> admin.get("/api/v1/status").json().path("active_websockets").asInt() == 0);
 
+    // The token names its user, as on REST: no user_id needed. The admin key needs one.
+    Socket byToken = new Socket(ws + "/api/terminals/" + id);
+    byToken.text("{\"type\":\"auth\",\"token\":\"" + token + "\"}");
+    byToken.bytes("echo $((6*8))\n");
+    Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> byToken.received().contains("48"));
+    byToken.socket.sendClose(1000, "bye").join();
     Socket noUser = new Socket(ws + "/api/terminals/" + id);
-    noUser.text("{\"type\":\"auth\",\"token\":\"" + token + "\"}");
+    noUser.text("{\"type\":\"auth\",\"token\":\"" + ADMIN_KEY + "\"}");
     assertThat(noUser.closeCode()).isEqualTo(4002);
     Socket badToken = new Socket(ws + "/terminals/api/terminals/" + id + "?user_id=judy");
     badToken.text("{\"type\":\"auth\",\"token\":\"" + Tokens.unsigned("judy") + "\"}");

@@ -17,10 +17,19 @@ final class Socket implements WebSocket.Listener {
   volatile String closeReason = "";
   final WebSocket socket;
 
+  /** Whole text messages, in order. */
+  final java.util.concurrent.LinkedBlockingQueue<String> messages = new java.util.concurrent.LinkedBlockingQueue<>();
+  private final StringBuilder partial = new StringBuilder();
+
   Socket(String url) {
+    this(url, java.util.Map.of());
+  }
+
+  Socket(String url, java.util.Map<String, String> headers) {
     try {
-      socket = HttpClient.newHttpClient().newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5))
-          .buildAsync(URI.create(url), this).get(10, TimeUnit.SECONDS);
+      WebSocket.Builder builder = HttpClient.newHttpClient().newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
+      headers.forEach(builder::header);
+      socket = builder.buildAsync(URI.create(url), this).get(10, TimeUnit.SECONDS);
     } catch (Exception e) {
       throw new IllegalStateException("cannot connect to " + url, e);
     }
@@ -45,6 +54,11 @@ final class Socket implements WebSocket.Listener {
   @Override
   public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
     received.append(data);
+    partial.append(data);
+    if (last) {
+      messages.add(partial.toString());
+      partial.setLength(0);
+    }
     webSocket.request(1);
     return null;
   }

@@ -44,38 +44,37 @@ final class ViewPaths {
    * cwd} means home, and a relative {@code cwd} starts at home. {@code ..} is applied lexically.
    */
   String resolve(String path, String cwd) {
+    String absolute = absolute(path, cwd);
+    if (!path.equals("~") && !path.startsWith("~/") && path.charAt(0) != '/') {
+      inside(normalize(workingDirectory(cwd)), cwd); // a working directory outside home is refused, even for paths that come back
+    }
+    return inside(absolute, path);
+  }
+
+  /** Like {@link #resolve}, but the result (and {@code cwd}) may lie anywhere in the sandbox. */
+  String absolute(String path, String cwd) {
     check(path, "path");
     if (path.equals("~")) {
       return home;
     }
-    String absolute;
     if (path.startsWith("~/")) {
-      absolute = home + "/" + path.substring(2);
-    } else if (path.charAt(0) == '/') {
-      absolute = path;
-    } else {
-      absolute = workingDirectory(cwd) + "/" + path;
+      return normalize(home + "/" + path.substring(2));
     }
-    return inside(normalize(absolute), path);
+    if (path.charAt(0) == '/') {
+      return normalize(path);
+    }
+    return normalize(workingDirectory(cwd) + "/" + path);
   }
 
   private String workingDirectory(String cwd) {
-    if (cwd.isEmpty()) {
+    if (cwd.isEmpty() || cwd.equals("~")) {
       return home;
     }
     check(cwd, "cwd");
-    if (cwd.equals("~")) {
-      return home;
-    }
-    String absolute;
     if (cwd.startsWith("~/")) {
-      absolute = home + "/" + cwd.substring(2);
-    } else if (cwd.charAt(0) == '/') {
-      absolute = cwd;
-    } else {
-      absolute = home + "/" + cwd;
+      return home + "/" + cwd.substring(2);
     }
-    return inside(normalize(absolute), cwd);
+    return cwd.charAt(0) == '/' ? cwd : home + "/" + cwd;
   }
 
   private String inside(String normalized, String original) {

@@ -4,10 +4,12 @@ import static java.util.Objects.requireNonNull;
 
 import dev.sandcastle.core.errors.BadRequest;
 import dev.sandcastle.core.errors.Conflict;
+import dev.sandcastle.core.errors.Forbidden;
 import dev.sandcastle.core.errors.NotFound;
 import dev.sandcastle.core.errors.PathOutsideWorkspace;
 import dev.sandcastle.core.errors.PayloadTooLarge;
 import dev.sandcastle.core.errors.UnsupportedMedia;
+import dev.sandcastle.core.sandbox.SandboxView;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -64,6 +66,7 @@ public final class WorkspaceFiles implements AutoCloseable {
   private final Rights rights;
   private final SecureTree tree;
   private final FileLimits limits;
+  private final Optional<OutsideHome> outside;
 
   /**
    * @param hostRoot the workspace directory on the host; it and its ancestors must not be
@@ -78,6 +81,18 @@ public final class WorkspaceFiles implements AutoCloseable {
    *     hostRoot, or if a server that is not root names another account as the owner
    */
   public WorkspaceFiles(Path hostRoot, String home, Owner owner, FileLimits limits) {
+    this(hostRoot, home, owner, limits, Optional.empty());
+  }
+
+  /**
+   * Files confined to the home for changes, and readable anywhere the sandbox's processes can see,
+   * through its mount table: listing, reading, viewing and showing a path outside the home works
+   * as it would inside the sandbox, with the owner's rights; changing one is {@link Forbidden}.
+   *
+   * @param sandbox the file system as the workspace's processes see it; empty: paths outside the
+   *     home are {@link PathOutsideWorkspace} for every operation
+   */
+  public WorkspaceFiles(Path hostRoot, String home, Owner owner, FileLimits limits, Optional<SandboxView> sandbox) {
     requireNonNull(hostRoot, "hostRoot");
     requireNonNull(home, "home");
     requireNonNull(owner, "owner");
@@ -92,6 +107,7 @@ public final class WorkspaceFiles implements AutoCloseable {
       throw new IllegalArgumentException("The workspace root is not a directory: " + hostRoot);
     }
     this.paths = new ViewPaths(home);
+    this.outside = sandbox.map(view -> new OutsideHome(view, paths));
     if (owner.isNone() || ThreadCredentials.effectiveUid() != 0) {
       this.rights = Rights.SERVER;
       this.tree = new SecureTree(root, paths, Ownership.of(owner));
@@ -140,7 +156,14 @@ public final class WorkspaceFiles implements AutoCloseable {
   /** Lists a directory: directories first, then by name; links are shown, not followed. */
   public DirectoryListing list(String directory, String cwd) {
     return rights.call(() -> {
-      String view = resolve(directory, cwd);
+      String view = anywhere(directory, cwd);
+      if (!paths.isInside(view)) {
+        OutsideHome.Found found = outside.orElseThrow().find(view, true);
+        if (!(found instanceof OutsideHome.Found.InHome home)) {
+          return new DirectoryListing(view, outside.orElseThrow().list(found, view));
+        }
+        view = home.view();
+      }
       try (Located target = tree.locate(view, true, false)) {
         requireDirectory(target);
         List<FileEntry> entries = new ArrayList<>();
@@ -183,13 +206,13 @@ public final class WorkspaceFiles implements AutoCloseable {
       requireNonNull(startLine, "startLine");
       requireNonNull(endLine, "endLine");
       LineRange.check(startLine, endLine);
-      String view = resolve(path, cwd);
-      try (Located target = tree.locate(view, true, false);
-          SeekableByteChannel channel = openRegularFile(target)) {
+      try (Readable file = openReadable(path, cwd)) {
+        String view = file.view();
+        SeekableByteChannel channel = file.channel();
         long size = channel.size();
         byte[] head = new byte[Sniff.HEAD_BYTES];
         int headLength = Streams.readFully(channel, head);
-        Optional<String> image = Sniff.image(head, headLength, target.leaf());
+        Optional<String> image = Sniff.image(head, headLength, file.name());
         if (image.isPresent()) {
           if (size > limits.maxReadBytes()) {
             throw new PayloadTooLarge(
@@ -206,7 +229,7 @@ public final class WorkspaceFiles implements AutoCloseable {
         }
         if (Sniff.isBinary(head, headLength, headLength >= size)) {
           throw new UnsupportedMedia(
-              view + " is a binary file (" + Sniff.mimeType(target.leaf()) + ", " + size
+              view + " is a binary file (" + Sniff.mimeType(file.name()) + ", " + size
                   + " bytes) and cannot be read as text");
         }
         boolean ranged = startLine.isPresent() || endLine.isPresent();
@@ -229,7 +252,7 @@ public final class WorkspaceFiles implements AutoCloseable {
                 view);
         return new TextContent(view, slice.totalLines(), slice.content());
       } catch (IOException e) {
-        throw IoErrors.translate(e, view);
+        throw IoErrors.translate(e, path);
       }
     });
   }
@@ -240,19 +263,18 @@ public final class WorkspaceFiles implements AutoCloseable {
    */
   public RawFile openRaw(String path, String cwd) {
     return rights.call(() -> {
-      String view = resolve(path, cwd);
-      try (Located target = tree.locate(view, true, false)) {
-        SeekableByteChannel channel = openRegularFile(target);
-        try {
-          long size = channel.size();
-          return new RawFile(
-              view, Sniff.mimeType(lastName(view)), size, Channels.newInputStream(channel));
-        } catch (IOException | RuntimeException e) {
-          channel.close();
-          throw e;
-        }
+      Readable file = openReadable(path, cwd);
+      try {
+        return new RawFile(file.view(), Sniff.mimeType(lastName(file.view())), file.channel().size(),
+            Channels.newInputStream(file.channel()));
       } catch (IOException e) {
-        throw IoErrors.translate(e, view);
+        file.close();
+        throw IoErrors.translate(e, file.view());
+      } catch (RuntimeException e) {
+        file.close();
+        throw e;
+      } finally {
+        file.closeWalk();
       }
     });
   }
@@ -260,7 +282,19 @@ public final class WorkspaceFiles implements AutoCloseable {
   /** Whether a regular file exists at the path (so a client can show it). */
   public Display display(String path, String cwd) {
     return rights.call(() -> {
-      String view = resolve(path, cwd);
+      String view = anywhere(path, cwd);
+      if (!paths.isInside(view)) {
+        OutsideHome.Found found;
+        try {
+          found = outside.orElseThrow().find(view, true);
+        } catch (NotFound e) {
+          return new Display(view, false);
+        }
+        if (!(found instanceof OutsideHome.Found.InHome home)) {
+          return new Display(view, found instanceof OutsideHome.Found.Host host && host.attributes().isRegularFile());
+        }
+        view = home.view();
+      }
       try (Located target = tree.locate(view, true, false)) {
         return new Display(view, target.isRegularFile());
       } catch (NotFound e) {
@@ -280,7 +314,7 @@ public final class WorkspaceFiles implements AutoCloseable {
   public Written write(String path, String cwd, String content) {
     return rights.call(() -> {
       requireNonNull(content, "content");
-      String view = resolve(path, cwd);
+      String view = writable(path, cwd);
       byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
       if (bytes.length > limits.maxWriteBytes()) {
         throw new PayloadTooLarge(
@@ -301,7 +335,7 @@ public final class WorkspaceFiles implements AutoCloseable {
   public Written replace(String path, String cwd, List<Replacement> replacements) {
     return rights.call(() -> {
       List<Replacement> edits = List.copyOf(replacements);
-      String view = resolve(path, cwd);
+      String view = writable(path, cwd);
       try (Located target = tree.locate(view, true, false)) {
         String original;
         try (SeekableByteChannel channel = openRegularFile(target)) {
@@ -377,7 +411,7 @@ public final class WorkspaceFiles implements AutoCloseable {
    */
   public String mkdir(String path, String cwd) {
     return rights.call(() -> {
-      String view = resolve(path, cwd);
+      String view = writable(path, cwd);
       try (Located target = tree.locate(view, true, true)) {
         if (target.isRoot() || target.isDirectory()) {
           return view;
@@ -405,7 +439,7 @@ public final class WorkspaceFiles implements AutoCloseable {
    */
   public Deleted delete(String path, String cwd) {
     return rights.call(() -> {
-      String view = resolve(path, cwd);
+      String view = writable(path, cwd);
       if (paths.components(view).isEmpty()) {
         throw new BadRequest("The home directory cannot be deleted");
       }
@@ -436,8 +470,8 @@ public final class WorkspaceFiles implements AutoCloseable {
    */
   public Moved move(String source, String destination, String cwd) {
     return rights.call(() -> {
-      String from = resolve(source, cwd);
-      String to = resolve(destination, cwd);
+      String from = writable(source, cwd);
+      String to = writable(destination, cwd);
       if (paths.components(from).isEmpty()) {
         throw new BadRequest("The home directory cannot be moved");
       }
@@ -491,7 +525,7 @@ public final class WorkspaceFiles implements AutoCloseable {
     return rights.call(() -> {
       requireNonNull(fileName, "fileName");
       requireNonNull(content, "content");
-      String directoryView = resolve(directory, cwd);
+      String directoryView = writable(directory, cwd);
       String view = ViewPaths.child(directoryView, sanitizeFileName(fileName));
       return writeContent(
           view, out -> Streams.copyLimited(content, out, limits.maxWriteBytes(), view));
@@ -525,12 +559,85 @@ public final class WorkspaceFiles implements AutoCloseable {
    */
   public String directory(String path, String cwd) {
     return rights.call(() -> {
-      String view = resolve(path, cwd);
+      String requested = anywhere(path, cwd);
+      String view = requested;
+      if (!paths.isInside(view)) {
+        OutsideHome.Found found = outside.orElseThrow().find(view, true);
+        switch (found) {
+          case OutsideHome.Found.InHome home -> view = home.view();
+          case OutsideHome.Found.Made made -> {
+            return requested;
+          }
+          case OutsideHome.Found.Host host when host.attributes().isDirectory() -> {
+            return requested;
+          }
+          default -> throw new BadRequest("Not a directory: " + requested);
+        }
+      }
       try (Located target = tree.locate(view, true, false)) {
         requireDirectory(target);
         return view;
       }
     });
+  }
+
+  /** A client path as a normalized view path: anywhere the sandbox can see, or only in the home without a sandbox view. */
+  private String anywhere(String path, String cwd) {
+    requireNonNull(path, "path");
+    requireNonNull(cwd, "cwd");
+    return outside.isPresent() ? paths.absolute(path, cwd) : paths.resolve(path, cwd);
+  }
+
+  /** A client path that is to be changed: in the home, else {@link Forbidden} (read-only) or {@link PathOutsideWorkspace}. */
+  private String writable(String path, String cwd) {
+    String view = anywhere(path, cwd);
+    if (!paths.isInside(view)) {
+      throw outside.orElseThrow().readOnly(view);
+    }
+    return view;
+  }
+
+  /**
+   * A regular file opened for reading, found anywhere the workspace can read; the walk that found
+   * it in the home stays held until {@link #closeWalk}, the channel until {@link #close}.
+   */
+  private record Readable(String view, String name, SeekableByteChannel channel, Optional<Located> walk) implements AutoCloseable {
+    void closeWalk() {
+      walk.ifPresent(Located::close);
+    }
+
+    @Override
+    public void close() {
+      try {
+        channel.close();
+      } catch (IOException e) {
+        // nothing was written: nothing to lose
+      } finally {
+        closeWalk();
+      }
+    }
+  }
+
+  private Readable openReadable(String path, String cwd) {
+    String view = anywhere(path, cwd);
+    if (!paths.isInside(view)) {
+      OutsideHome.Found found = outside.orElseThrow().find(view, true);
+      if (!(found instanceof OutsideHome.Found.InHome home)) {
+        return new Readable(view, lastName(found instanceof OutsideHome.Found.Host host ? host.view() : view),
+            OutsideHome.open(found, view), Optional.empty());
+      }
+      view = home.view();
+    }
+    Located target = tree.locate(view, true, false);
+    try {
+      return new Readable(view, target.leaf(), openRegularFile(target), Optional.of(target));
+    } catch (IOException e) {
+      target.close();
+      throw IoErrors.translate(e, view);
+    } catch (RuntimeException e) {
+      target.close();
+      throw e;
+    }
   }
 
   private Written writeContent(String view, SecureTree.Content content) {

@@ -61,6 +61,18 @@ public final class Sandbox {
     return bwrap() ? SANDBOX_HOME : hostHome.toString();
   }
 
+  /**
+   * The file system as this sandbox's processes see it, from the very options bwrap is given (the
+   * host's own without bubblewrap). The file API shows {@code /} through it.
+   */
+  public SandboxView view() {
+    if (!bwrap()) {
+      return SandboxView.host();
+    }
+    installRuntime(); // the files it binds must exist to be resolved
+    return SandboxView.ofBwrap(bwrapArgs());
+  }
+
   /** The command-log directory as commands see it. */
   public String logs() {
     return bwrap() ? SANDBOX_RUNTIME + "/logs" : hostLogs.toString();

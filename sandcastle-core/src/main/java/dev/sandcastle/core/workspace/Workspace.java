@@ -67,7 +67,7 @@ public final class Workspace implements AutoCloseable {
     this.cgroup = cgroups.create(cgroupName(settings), settings.policy().limits());
     this.exec = new ExecService(this::supervisor, cgroup::oomKills, settings.exec(), logs, sandbox.logs());
     Owner owner = settings.uid() >= 0 && Sandbox.currentUid() == 0 ? new Owner(settings.uid(), settings.gid()) : Owner.NONE;
-    this.files = new WorkspaceFiles(settings.home(), sandbox.home(), owner, settings.files());
+    this.files = new WorkspaceFiles(settings.home(), sandbox.home(), owner, settings.files(), Optional.of(sandbox.view()));
     this.kernels = new KernelService(this::supervisor, this::kernelHostSpec, cgroup::oomKills, settings.kernels(), sandbox.home());
     this.notebooks = new NotebookService(files, kernels);
     this.terminals = new TerminalService(this::supervisor, this::terminalShell, settings.terminals());

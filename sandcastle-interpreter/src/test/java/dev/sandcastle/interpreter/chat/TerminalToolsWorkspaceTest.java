@@ -160,10 +160,10 @@ class TerminalToolsWorkspaceTest {
   }
 
   @Test
-  void theServerRefusesAPathOutsideTheWorkspace() {
+  void theServerRefusesToChangeAPathOutsideTheHome() {
     int before = transport.calls.get();
-    String refused = error(tools.call("read_file", "{\"path\":\"../../../../etc/passwd\"}", transport));
-    assertThat(refused).startsWith("403: ").doesNotContain("root:x:0:0");
+    String refused = error(tools.call("write_file", "{\"path\":\"../../../../etc/passwd\",\"content\":\"pwned\"}", transport));
+    assertThat(refused).startsWith("403: ").contains("read-only");
     assertThat(transport.calls.get()).isEqualTo(before + 1);
   }
 

@@ -116,14 +116,12 @@ public final class ProxyRoutes implements AutoCloseable {
     ws.onError(ctx -> closed(ctx, 1011, "error"));
   }
 
-  /** Jupyter channels: the token is in the handshake. */
+  /** Jupyter channels: the token is in the handshake (query, login cookie or Authorization header). */
   private void kernelSocket(WsConfig ws) {
     ws.onConnect(ctx -> {
       Handshake handshake = ctx.attribute(Handshake.ATTRIBUTE);
       ctx.session.setIdleTimeout(Duration.ZERO);
-      Optional<String> token = handshake.queryParam("token")
-          .or(() -> handshake.header("Authorization").flatMap(Access::bearer));
-      open(ctx, token, false);
+      open(ctx, handshake.jupyterToken(), false); // else checkSocket reads the Authorization header
     });
     ws.onMessage(ctx -> bridge.find(ctx).ifPresent(link -> link.onClientText(ctx.message())));
     ws.onBinaryMessage(ctx -> bridge.find(ctx).ifPresent(link -> link.onClientBinary(ctx.data())));
@@ -149,7 +147,7 @@ public final class ProxyRoutes implements AutoCloseable {
       return;
     }
     bridge.open(ctx, upstream, TenantAccess.localPath(handshake.path()),
-        terminal ? List.of(WebSocketBridge.authMessage(upstream)) : List.of());
+        terminal ? List.of(WebSocketBridge.authMessage(upstream)) : List.of(), handshake.subprotocol());
   }
 
   private void closed(WsContext ctx, int code, String reason) {

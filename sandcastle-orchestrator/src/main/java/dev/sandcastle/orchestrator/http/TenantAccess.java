@@ -37,10 +37,12 @@ import java.util.UUID;
  * {@code default}, {@code X-Terminal-Context-Id} or {@code default}).
  *
  * <p>Every failure is audited as {@code auth_failed} and repeated failures from one address are
- * answered ever more slowly. Sockets: {@code user_id} and {@code context_id} come from the query
- * (or the headers), the token from the first message or {@code ?token=}; refusals close with
- * 4001 (authentication), 4002 (no user id), 4003 (another user's token, or the workspace cannot
- * start), 4004 (bad policy or context).
+ * answered ever more slowly. Sockets: the token comes from the first message or {@code ?token=}
+ * and names the user as on REST; {@code user_id} and {@code context_id} come from the query (or
+ * the headers), the user id being needed only with the admin key; refusals close with 4001
+ * (authentication), 4002 (the admin key without a user id), 4003 (another user's token, or the
+ * workspace cannot start), 4004 (bad policy or context). Jupyter API calls with the admin key and
+ * no user go to the shared Jupyter user's workspace when one is configured.
  */
 public final class TenantAccess implements Access, Workspaces {
   static final String TENANT = "sandcastle.tenant";
@@ -57,6 +59,7 @@ public final class TenantAccess implements Access, Workspaces {
   private final FailureLog floods = new FailureLog(20, java.time.Duration.ofMinutes(1), 10_000);
 
   private final java.util.function.BiPredicate<String, String> credentialFree;
+  private final Optional<String> sharedJupyterUser;
   // Open sockets and the token each authenticated with (by identity: a handshake's attributes change).
   private final Map<Handshake, String> openSockets = java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
 
@@ -67,6 +70,17 @@ public final class TenantAccess implements Access, Workspaces {
    */
   public TenantAccess(Authenticator authenticator, FailureThrottle throttle, AuditLog audit, TenantService tenants, Policies policies,
       java.util.function.BiPredicate<String, String> credentialFree) {
+    this(authenticator, throttle, audit, tenants, policies, credentialFree, Optional.empty());
+  }
+
+  /**
+   * @param sharedJupyterUser the user whose workspace serves Jupyter API calls (kernels and their
+   *     channels) made with the admin key and no user, as Open WebUI's Jupyter engine makes them;
+   *     empty: those calls are refused like any other workspace call without a user
+   */
+  public TenantAccess(Authenticator authenticator, FailureThrottle throttle, AuditLog audit, TenantService tenants, Policies policies,
+      java.util.function.BiPredicate<String, String> credentialFree, Optional<String> sharedJupyterUser) {
+    this.sharedJupyterUser = sharedJupyterUser;
     this.credentialFree = credentialFree;
     this.authenticator = authenticator;
     this.throttle = throttle;
@@ -105,7 +119,7 @@ public final class TenantAccess implements Access, Workspaces {
         ctx.attribute(PRINCIPAL, authenticator.authenticateAdmin(token, user));
       } else {
         Principal principal = authenticator.authenticate(token, user);
-        String userId = principal.userId().orElseThrow(() ->
+        String userId = userOf(principal, ctx.path()).orElseThrow(() ->
             new BadRequest("the X-User-Id header is required: every workspace belongs to a user"));
         ctx.attribute(PRINCIPAL, principal);
         ctx.attribute(TENANT, new TenantKey(userId, policyOf(ctx.path()), ctx.header("X-Terminal-Context-Id")));
@@ -122,25 +136,25 @@ public final class TenantAccess implements Access, Workspaces {
     String requestId = UUID.randomUUID().toString();
     Optional<String> user = socket.queryParam("user_id").or(() -> socket.header("X-User-Id")).filter(u -> !u.isEmpty());
     String agent = socket.header("User-Agent").orElse("");
-    if (user.isEmpty()) {
-      throw new SocketRefused(SocketRefused.MISSING_USER, "the user_id query parameter is required");
-    }
     Optional<String> presented = token.filter(t -> !t.isEmpty()).or(() -> socket.header("Authorization").flatMap(Access::bearer));
     Principal principal;
     try {
       principal = authenticator.authenticate(presented, user);
     } catch (Unauthorized e) {
-      failed(socket.remoteAddress(), agent, requestId, user.get(), socket.path(), e);
+      failed(socket.remoteAddress(), agent, requestId, user.orElse(""), socket.path(), e);
       throw new SocketRefused(SocketRefused.AUTH, e.getMessage());
     } catch (Forbidden e) {
-      failed(socket.remoteAddress(), agent, requestId, user.get(), socket.path(), e);
+      failed(socket.remoteAddress(), agent, requestId, user.orElse(""), socket.path(), e);
       throw new SocketRefused(SocketRefused.IDENTITY, e.getMessage());
     } catch (SandcastleException e) {
       throw new SocketRefused(SocketRefused.IDENTITY, e.getMessage());
     }
+    // A user's token names its user, as on REST; the admin key needs one (or is the shared Jupyter user's).
+    String userId = userOf(principal, socket.path())
+        .orElseThrow(() -> new SocketRefused(SocketRefused.MISSING_USER, "the user_id query parameter is required with the admin key"));
     TenantKey key;
     try {
-      key = new TenantKey(principal.userId().orElseThrow(), policyOf(socket.path()),
+      key = new TenantKey(userId, policyOf(socket.path()),
           socket.queryParam("context_id").or(() -> socket.header("X-Terminal-Context-Id")).orElse(null));
       policies.resolve(key.policyId());
     } catch (BadRequest | NotFound e) {
@@ -158,6 +172,12 @@ public final class TenantAccess implements Access, Workspaces {
     presented.ifPresent(t -> openSockets.put(socket, t));
     tenants.socketOpened(key);
     audit.record(AuditEvent.builder("ws_connect").user(key.userId()).request(requestId).client(socket.remoteAddress(), agent).resource("websocket", socket.path()).build());
+  }
+
+  /** A Jupyter login's password: the admin key or a user's token, checked (and throttled) like one. */
+  @Override
+  public void checkPassword(Context ctx, String password) {
+    attempt(ctx, () -> authenticator.authenticate(Optional.of(password), Optional.empty()));
   }
 
   /**
@@ -365,13 +385,21 @@ public final class TenantAccess implements Access, Workspaces {
     }
   }
 
-  /** The bearer token: Authorization (Bearer or Jupyter's "token" scheme), or ?token= on the Jupyter API. */
+  /** The bearer token: Authorization (Bearer or Jupyter's "token" scheme), or ?token= or the login cookie on the Jupyter API. */
   static Optional<String> token(Context ctx) {
     String header = ctx.header("Authorization");
     if (header != null) {
       return Access.bearer(header);
     }
-    return Access.isJupyterPath(ctx.path()) ? Optional.ofNullable(ctx.queryParam("token")) : Optional.empty();
+    return Access.jupyterToken(ctx);
+  }
+
+  /**
+   * The user a workspace request acts for: the principal's, or, for the admin key alone on the
+   * Jupyter API, the shared Jupyter user (if there is one).
+   */
+  private Optional<String> userOf(Principal principal, String path) {
+    return principal.userId().or(() -> Access.isJupyterPath(path) ? sharedJupyterUser : Optional.empty());
   }
 
   /** The policy named by a {@code /p/{policy_id}/...} path, else the default. */

@@ -119,6 +119,15 @@ public final class WebSocketBridge implements AutoCloseable {
    * @throws IllegalStateException if this client socket already has a link
    */
   public Link open(WsContext client, Upstream upstream, String path, List<String> firstMessages) {
+    return open(client, upstream, path, firstMessages, Optional.empty());
+  }
+
+  /**
+   * Like {@link #open(WsContext, Upstream, String, List)}, offering the workspace the subprotocol
+   * the client's socket was accepted with (a Jupyter channels socket speaking the binary protocol),
+   * so both ends of the link speak the same one.
+   */
+  public Link open(WsContext client, Upstream upstream, String path, List<String> firstMessages, Optional<String> subprotocol) {
     // Javalin's copies of the handshake (query, headers): Jetty recycles the upgrade request itself.
     URI target = Forwarding.target(upstream, path, client.queryString(), true);
     Relay relay = new Relay(client.session, client.sessionId(), List.copyOf(firstMessages), pingInterval, this);
@@ -128,6 +137,7 @@ public final class WebSocketBridge implements AutoCloseable {
     ClientUpgradeRequest upgrade = new ClientUpgradeRequest(target);
     upgrade.setTimeout(UPGRADE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     upgrade.setHeader("Authorization", "Bearer " + upstream.apiKey());
+    subprotocol.ifPresent(protocol -> upgrade.setSubProtocols(protocol));
     for (String name : List.of("X-User-Id", "X-Terminal-Context-Id", "X-Session-Id")) {
       String value = client.header(name);
       if (value != null) {
