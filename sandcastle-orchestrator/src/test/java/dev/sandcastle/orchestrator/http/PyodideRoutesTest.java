@@ -53,6 +53,11 @@ class PyodideRoutesTest {
     @Override
     public void checkSocket(Handshake handshake, Optional<String> token) {}
 
+    @Override
+    public void checkPassword(Context ctx, String password) {
+      throw new Unauthorized("no passwords here");
+    }
+
     static boolean isAdmin(Context ctx) {
       return "Bearer admin".equals(ctx.header("Authorization"));
     }
