@@ -39,14 +39,19 @@ public final class WorkspaceApi {
 
   private final Workspaces workspaces;
   private final ApiSettings settings;
-  private final OpenApiDocument openApi;
+  private final java.util.function.Supplier<OpenApiDocument> openApi;
 
+  /** Serves the workspace API's own document, read on its first request rather than at start-up. */
   public WorkspaceApi(Workspaces workspaces, ApiSettings settings) {
-    this(workspaces, settings, OpenApiDocument.load());
+    this(workspaces, settings, OpenApiDocument::load);
   }
 
   /** @param openApi the document to serve (the orchestrator adds its admin API to the full one) */
   public WorkspaceApi(Workspaces workspaces, ApiSettings settings, OpenApiDocument openApi) {
+    this(workspaces, settings, () -> openApi);
+  }
+
+  private WorkspaceApi(Workspaces workspaces, ApiSettings settings, java.util.function.Supplier<OpenApiDocument> openApi) {
     this.workspaces = workspaces;
     this.settings = settings;
     this.openApi = openApi;
@@ -105,8 +110,8 @@ public final class WorkspaceApi {
   private void registerPublic(Router r) {
     r.get("/health", ctx -> ctx.json(Map.of("status", "ok")));
     r.get("/api/config", ctx -> ctx.json(Map.of("features", Map.of("terminal", true, "notebooks", true, "system", true))));
-    r.get("/openapi.json", ctx -> ctx.contentType("application/json").result(openApi.toolsJson()));
-    r.get("/openapi.full.json", ctx -> ctx.contentType("application/json").result(openApi.fullJson()));
+    r.get("/openapi.json", ctx -> ctx.contentType("application/json").result(openApi.get().toolsJson()));
+    r.get("/openapi.full.json", ctx -> ctx.contentType("application/json").result(openApi.get().fullJson()));
   }
 
   /** Adds the workspace routes, under each of the settings' prefixes. */
