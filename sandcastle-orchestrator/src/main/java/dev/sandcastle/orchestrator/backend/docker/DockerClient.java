@@ -219,6 +219,42 @@ final class DockerClient implements AutoCloseable {
     }
   }
 
+  /** Names of the networks carrying every one of these labels. */
+  List<String> networks(Map<String, String> labels) {
+    String filters = JSON.writeValueAsString(Map.of("label", labelFilters(labels)));
+    List<String> names = new ArrayList<>();
+    send(HttpMethod.GET, "/networks?filters=" + encode(filters), null, TIMEOUT).forEach(n -> names.add(n.path("Name").asString()));
+    return names;
+  }
+
+  /** Removes a network. No error when it is gone; {@link Failure} (403) while containers are attached. */
+  void removeNetwork(String name) {
+    try {
+      send(HttpMethod.DELETE, "/networks/" + encode(name), null, TIMEOUT);
+    } catch (Failure e) {
+      if (e.status != 404) {
+        throw e;
+      }
+    }
+  }
+
+  /** The volume's description, or empty when there is none of that name. */
+  Optional<JsonNode> volume(String name) {
+    try {
+      return Optional.of(send(HttpMethod.GET, "/volumes/" + encode(name), null, TIMEOUT));
+    } catch (Failure e) {
+      if (e.status == 404) {
+        return Optional.empty();
+      }
+      throw e;
+    }
+  }
+
+  /** Waits (up to {@code timeout}) until the container exits; returns its exit status. */
+  int await(String id, Duration timeout) {
+    return send(HttpMethod.POST, "/containers/" + encode(id) + "/wait", null, timeout).path("StatusCode").asInt(-1);
+  }
+
   /** Creates a network (bridge driver). */
   void createNetwork(ObjectNode spec) {
     send(HttpMethod.POST, "/networks/create", spec, TIMEOUT);
