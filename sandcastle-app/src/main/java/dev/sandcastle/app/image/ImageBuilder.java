@@ -399,6 +399,14 @@ public final class ImageBuilder {
           "/bin/sh", "/" + OPT + "/train-aot", "/mnt/sandcastle.aot"), null, line -> progress.println("  " + line));
       Files.move(work.resolve("sandcastle.aot"), cached, StandardCopyOption.ATOMIC_MOVE);
       removeTree(work);
+      // Each new jar trains a new cache (~40 MB): keep only this one.
+      try (var old = Files.newDirectoryStream(options.cacheDir(), "aot-*.aot")) {
+        for (Path other : old) {
+          if (!other.equals(cached)) {
+            Files.deleteIfExists(other);
+          }
+        }
+      }
     } else {
       step(5, "AOT cache: cached (" + cached.getFileName() + ")");
     }
