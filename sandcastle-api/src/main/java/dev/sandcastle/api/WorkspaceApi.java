@@ -40,11 +40,12 @@ public final class WorkspaceApi {
 
   private final Workspaces workspaces;
   private final ApiSettings settings;
-  private final OpenApiDocument openApi;
+  private final java.util.function.Supplier<OpenApiDocument> openApi;
   private final ClientHints hints;
 
+  /** Serves the workspace API's own document, read on its first request rather than at start-up. */
   public WorkspaceApi(Workspaces workspaces, ApiSettings settings) {
-    this(workspaces, settings, OpenApiDocument.load());
+    this(workspaces, settings, OpenApiDocument::load, ClientHints.none());
   }
 
   /** @param openApi the document to serve (the orchestrator adds its admin API to the full one) */
@@ -54,10 +55,20 @@ public final class WorkspaceApi {
 
   /** @param hints what the operator tells clients and the model ({@code /info}, the file browser's root) */
   public WorkspaceApi(Workspaces workspaces, ApiSettings settings, OpenApiDocument openApi, ClientHints hints) {
+    this(workspaces, settings, () -> openApi, hints);
+  }
+
+  /** @param openApi the document, read when first asked for */
+  public WorkspaceApi(Workspaces workspaces, ApiSettings settings, java.util.function.Supplier<OpenApiDocument> openApi, ClientHints hints) {
     this.workspaces = workspaces;
     this.settings = settings;
-    this.openApi = hints.info().isPresent() ? openApi.offering("get_info") : openApi;
+    this.openApi = lazily(() -> hints.info().isPresent() ? openApi.get().offering("get_info") : openApi.get());
     this.hints = hints;
+  }
+
+  private static <T> java.util.function.Supplier<T> lazily(java.util.function.Supplier<T> make) {
+    var made = new java.util.concurrent.atomic.AtomicReference<T>();
+    return () -> made.updateAndGet(value -> value != null ? value : make.get());
   }
 
   /** A Javalin server with the whole workspace API, not yet started. */
@@ -114,8 +125,8 @@ public final class WorkspaceApi {
   private void registerPublic(Router r) {
     r.get("/health", ctx -> ctx.json(Map.of("status", "ok")));
     r.get("/api/config", ctx -> ctx.json(Map.of("features", Map.of("terminal", true, "notebooks", true, "system", true))));
-    r.get("/openapi.json", ctx -> ctx.contentType("application/json").result(openApi.toolsJson()));
-    r.get("/openapi.full.json", ctx -> ctx.contentType("application/json").result(openApi.fullJson()));
+    r.get("/openapi.json", ctx -> ctx.contentType("application/json").result(openApi.get().toolsJson()));
+    r.get("/openapi.full.json", ctx -> ctx.contentType("application/json").result(openApi.get().fullJson()));
     JupyterLogin.register(r, settings.access());
     r.get("/info", ctx -> ctx.json(Map.of("info", hints.info()
         .orElseThrow(() -> new NotFound("no information about this environment: the operator has not set --info (OPEN_TERMINAL_INFO)")))));

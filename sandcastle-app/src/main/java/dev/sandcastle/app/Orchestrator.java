@@ -323,6 +323,36 @@ final class Orchestrator implements AutoCloseable {
     }
   }
 
+  /**
+   * {@code sandcastle docker prune}: removes every container this server's docker backend made
+   * (and the networks no container uses any more), keeping tenants' homes unless {@code volumes}.
+   * Needs the server stopped (it takes the data directory's lock): a running one would start them
+   * again, or lose track of them.
+   */
+  static int pruneDocker(Config config, boolean volumes, PrintWriter out, PrintWriter err) {
+    Config.Orchestration o = config.orchestration();
+    try (var lock = Server.lockDataDir(config.dataDir())) {
+      var result = dev.sandcastle.orchestrator.backend.docker.DockerPrune.prune(o.docker().host(), orchestratorId(config), volumes,
+          Duration.ofSeconds(10));
+      out.printf("Removed %d container%s of this server (%s) and %d volume%s%s; networks removed: %s.%n", result.containers(),
+          result.containers() == 1 ? "" : "s", orchestratorId(config), result.volumes(), result.volumes() == 1 ? "" : "s",
+          volumes ? ", homes included" : result.homesRenamed() > 0 ? "; " + result.homesRenamed()
+              + " home(s) of tenants that had taken a warm spare were copied to volumes named after them" : "",
+          result.networks().isEmpty() ? "none" : String.join(", ", result.networks()));
+      if (!volumes) {
+        out.println("Tenants' home volumes are kept: their files are there when the server starts again (--volumes removes them).");
+      }
+      result.problems().forEach(problem -> err.println("sandcastle docker prune: " + problem));
+      out.flush();
+      return result.problems().isEmpty() ? 0 : 1;
+    } catch (java.io.IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (dev.sandcastle.core.errors.Unavailable e) {
+      err.println("sandcastle docker prune: " + e.getMessage());
+      return 1;
+    }
+  }
+
   int port() {
     return app.port();
   }

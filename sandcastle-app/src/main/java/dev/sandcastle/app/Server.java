@@ -52,18 +52,29 @@ final class Server implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create " + uploads, e);
     }
+    // The sandbox starts beside the HTTP server (one Python process, on another core), not after
+    // it; start-up still fails when it cannot start, and the first command finds it running.
+    var sandboxStart = java.util.concurrent.CompletableFuture.runAsync(workspace::supervisor, Thread::startVirtualThread);
     WorkspaceApi api = new WorkspaceApi(Workspaces.single(workspace),
         new ApiSettings(apiKey, config.maxRequestBytes(), config.maxUploadBytes(), uploads).withProxies(config.trustedProxies()),
-        dev.sandcastle.api.OpenApiDocument.load(), config.hints());
+        dev.sandcastle.api.OpenApiDocument::load, config.hints());
     Javalin app = api.create(config.host(), config.port());
     try {
       app.start();
     } catch (RuntimeException e) {
+      sandboxStart.exceptionally(failure -> null).join();
       workspace.close();
       closeQuietly(lock);
       throw new Config.Invalid("cannot listen on " + config.host() + ":" + config.port() + ": " + rootCause(e));
     }
-    workspace.supervisor(); // start the sandbox now: fail fast, and the first command is quick
+    try {
+      sandboxStart.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      app.stop();
+      workspace.close();
+      closeQuietly(lock);
+      throw e.getCause() instanceof RuntimeException cause ? cause : e;
+    }
     log.info("Sandcastle workspace API on http://{}:{} (sandbox {}, network {}, home {})", config.host(), app.port(),
         config.policy().mechanism().name().toLowerCase(), config.policy().network().name().toLowerCase(), config.workspaceHome());
     return new Server(workspace, app, lock);

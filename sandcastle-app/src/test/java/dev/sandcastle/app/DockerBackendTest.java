@@ -28,12 +28,14 @@ import tools.jackson.databind.JsonNode;
 /**
  * The docker backend end to end, through the orchestrator's HTTP API: each tenant in a container
  * of the sandbox image. Needs a Docker engine (bin/docker-up) and the image (sandcastle image
- * build), as CI provides them; skip it locally with -DexcludedGroups=docker.
+ * build), as CI provides them; skip it locally with -DexcludedGroups=docker. SANDCASTLE_IMAGE names
+ * another image to test (e.g. one built with {@code image build --tag}).
  */
 @Tag("docker")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DockerBackendTest {
   static final String ADMIN_KEY = "admin-key-0123456789abcdef";
+  static final String IMAGE = System.getenv().getOrDefault("SANDCASTLE_IMAGE", ImageBuilder.DEFAULT_TAG);
   static Path data;
   static Orchestrator server;
   static Http admin;
@@ -41,7 +43,7 @@ class DockerBackendTest {
   @BeforeAll
   static void start() throws Exception {
     assertThat(Path.of("/var/run/docker.sock")).as("a Docker engine (run bin/docker-up)").exists();
-    assertThat(docker("image", "inspect", "--format", "{{.Id}}", ImageBuilder.DEFAULT_TAG).trim())
+    assertThat(docker("image", "inspect", "--format", "{{.Id}}", IMAGE).trim())
         .as("the sandbox image (run: ./sandcastle image build)").startsWith("sha256:");
     data = Files.createTempDirectory("sandcastle-docker");
     server = start(data);
@@ -70,6 +72,7 @@ class DockerBackendTest {
     settings.put(Setting.CPUS, "1");
     settings.put(Setting.STORAGE, "64m");
     settings.put(Setting.SWEEP_INTERVAL, "1");
+    settings.put(Setting.IMAGE, IMAGE);
     settings.putAll(more);
     return Orchestrator.start(Config.load(settings, Map.of(), 8080), new PrintWriter(new StringWriter()), false);
   }
@@ -282,7 +285,7 @@ class DockerBackendTest {
   void aPolicyNamingGvisorRunsItsWorkspacesUnderGvisor() throws Exception {
     assertThat(docker("info", "--format", "{{range $name, $_ := .Runtimes}}{{$name}} {{end}}"))
         .as("the engine knows gVisor (bin/docker-up registers it)").contains("runsc", "runsc-hostnet");
-    String own = docker("run", "--rm", "--runtime", "runsc", "--entrypoint", "/bin/true", ImageBuilder.DEFAULT_TAG);
+    String own = docker("run", "--rm", "--runtime", "runsc", "--entrypoint", "/bin/true", IMAGE);
     String runtime = own.isBlank() ? "runsc" : "runsc-hostnet";
     System.out.println("gVisor test runs with " + runtime + (own.isBlank() ? "" : " (runsc: " + own.strip().lines().findFirst().orElse("") + ")"));
     Path gvisor = Files.createTempDirectory("sandcastle-docker-gvisor");
@@ -317,6 +320,108 @@ class DockerBackendTest {
     }
     assertThat(docker("ps", "-aq", "--filter", "label=sandcastle.orchestrator=" + oid)).as("containers left").isBlank();
     assertThat(docker("volume", "ls", "-q", "--filter", "label=sandcastle.orchestrator=" + oid)).as("volumes left").isBlank();
+  }
+
+  /**
+   * Ten new tenants at once with a pool of two that refills while they wait (the burst the
+   * benchmark times): every one gets a working workspace of its own, the pool is full again
+   * afterwards, and a workspace's Python kernel host starts on first use, not with the container.
+   */
+  @Test
+  @Order(10)
+  void aBurstOfNewTenantsEachGetsAWorkspaceWhileThePoolRefills() throws Exception {
+    Path burst = Files.createTempDirectory("sandcastle-docker-burst");
+    String oid = dev.sandcastle.orchestrator.backend.docker.DockerBackend.idOf(burst.toAbsolutePath().normalize().toString());
+    String ours = "label=sandcastle.orchestrator=" + oid;
+    try (Orchestrator pooled = start(burst, "2", "none")) {
+      String base = "http://127.0.0.1:" + pooled.port();
+      var backend = (dev.sandcastle.orchestrator.backend.docker.DockerBackend) pooled.backend();
+      Awaitility.await().atMost(Duration.ofSeconds(120)).until(() -> backend.readySpares() == 2);
+      List<java.util.concurrent.Future<String>> outputs = new ArrayList<>();
+      try (var clients = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+        for (int i = 0; i < 10; i++) {
+          Http user = new Http(base, Map.of("Authorization", "Bearer " + ADMIN_KEY, "X-User-Id", "burst-" + i));
+          String name = "burst-" + i;
+          outputs.add(clients.submit(() -> output(user.run("echo " + name + " > who && cat who"))));
+        }
+        for (int i = 0; i < 10; i++) {
+          assertThat(outputs.get(i).get()).isEqualTo("burst-" + i + "\n");
+        }
+      }
+      Http admin = new Http(base, Map.of("Authorization", "Bearer " + ADMIN_KEY));
+      JsonNode tenants = admin.get("/api/v1/tenants").json();
+      assertThat(tenants).hasSize(10);
+      assertThat(java.util.stream.StreamSupport.stream(tenants.spliterator(), false).map(t -> t.path("instance_id").asString()).distinct())
+          .as("ten containers").hasSize(10);
+      Awaitility.await().atMost(Duration.ofSeconds(120)).until(() -> backend.readySpares() == 2);
+
+      Http first = new Http(base, Map.of("Authorization", "Bearer " + ADMIN_KEY, "X-User-Id", "burst-0"));
+      assertThat(output(first.run("ps -eo args | grep -c '[k]ernel.py' || true"))).as("no kernel host before first use").isEqualTo("0\n");
+      assertThat(first.post("/execute_code", Map.of("code", "import numpy\nnumpy.arange(5).sum()")).text()).contains("10");
+      assertThat(output(first.run("ps -eo args | grep -c '[k]ernel.py' || true"))).as("the kernel host after it").isNotEqualTo("0\n");
+      for (JsonNode tenant : tenants) {
+        assertThat(admin.delete("/api/v1/tenants/" + tenant.path("id").asString()).status()).isEqualTo(204);
+      }
+    }
+    assertThat(docker("ps", "-aq", "--filter", ours)).as("containers left, spares included").isBlank();
+    assertThat(docker("volume", "ls", "-q", "--filter", ours)).as("volumes left").isBlank();
+  }
+
+  /**
+   * A graceful stop of {@code sandcastle serve} (what its SIGTERM hook does: close the server)
+   * removes the warm spares it made and says how many tenants' containers it leaves running for the
+   * next start to adopt; {@code sandcastle docker prune} then removes those and the networks,
+   * keeping the homes: a tenant who had taken a spare finds the files again when the server is back.
+   */
+  @Test
+  @Order(11)
+  void aGracefulStopRemovesItsSparesAndPruneRemovesTheRestButTheHomes() throws Exception {
+    Path data = Files.createTempDirectory("sandcastle-docker-stop").toAbsolutePath().normalize();
+    String oid = dev.sandcastle.orchestrator.backend.docker.DockerBackend.idOf(data.toString());
+    String ours = "label=sandcastle.orchestrator=" + oid;
+    String network = "scprune" + ProcessHandle.current().pid();
+    var logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(dev.sandcastle.orchestrator.backend.docker.DockerBackend.class);
+    var logged = new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
+    logged.start();
+    logger.addAppender(logged);
+    try {
+      Orchestrator serve = start(data, "1", "none", Map.of(Setting.DOCKER_NETWORK, network));
+      var backend = (dev.sandcastle.orchestrator.backend.docker.DockerBackend) serve.backend();
+      Awaitility.await().atMost(Duration.ofSeconds(120)).until(() -> backend.readySpares() == 1);
+      Http gina = new Http("http://127.0.0.1:" + serve.port(), Map.of("Authorization", "Bearer " + ADMIN_KEY, "X-User-Id", "gina"));
+      assertThat(output(gina.run("echo kept > kept.txt && cat kept.txt"))).isEqualTo("kept\n");
+      Awaitility.await().atMost(Duration.ofSeconds(120)).until(() -> backend.readySpares() == 1); // refilled
+
+      serve.close();
+      assertThat(logged.list.stream().map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage))
+          .anyMatch(line -> line.contains("removed 1 warm spare; leaving 1 tenant container running for the next start to adopt"));
+      List<String> left = docker("ps", "-a", "--format", "{{.Names}} {{.State}}", "--filter", ours).strip().lines().toList();
+      assertThat(left).as("gina's container, still running; no spare").hasSize(1).allMatch(line -> line.endsWith(" running"))
+          .noneMatch(line -> line.contains("-spare-"));
+      String ginaContainer = left.getFirst().split(" ")[0];
+
+      StringWriter out = new StringWriter();
+      StringWriter err = new StringWriter();
+      assertThat(Main.run(new String[] {"docker", "prune", "--data-dir", data.toString()}, new PrintWriter(out, true),
+          new PrintWriter(err, true))).as(err.toString()).isZero();
+      assertThat(out.toString()).contains("Removed 1 container", "copied to volumes named after them", network);
+      assertThat(docker("ps", "-aq", "--filter", ours)).as("containers left").isBlank();
+      assertThat(docker("volume", "ls", "-q", "--filter", ours).strip()).as("only her home, under her name").isEqualTo(ginaContainer + "-home");
+      assertThat(docker("network", "ls", "-q", "--filter", "name=" + network)).as("networks left").isBlank();
+
+      try (Orchestrator again = start(data, "0", "none", Map.of(Setting.DOCKER_NETWORK, network))) {
+        Http back = new Http("http://127.0.0.1:" + again.port(), Map.of("Authorization", "Bearer " + ADMIN_KEY, "X-User-Id", "gina"));
+        assertThat(output(back.run("cat kept.txt"))).as("her files, back").isEqualTo("kept\n");
+      }
+      assertThat(Main.run(new String[] {"docker", "prune", "--volumes", "--data-dir", data.toString()}, new PrintWriter(out, true),
+          new PrintWriter(err, true))).as(err.toString()).isZero();
+      assertThat(docker("volume", "ls", "-q", "--filter", ours)).as("--volumes removes the homes").isBlank();
+    } finally {
+      logger.detachAppender(logged);
+      docker("ps", "-aq", "--filter", ours).lines().forEach(c -> docker("rm", "-f", c));
+      docker("volume", "ls", "-q", "--filter", ours).lines().forEach(v -> docker("volume", "rm", "-f", v));
+      docker("network", "rm", network, network + "-egress");
+    }
   }
 
   static JsonNode tenant(String userId) {

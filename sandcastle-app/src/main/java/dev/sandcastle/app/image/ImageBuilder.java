@@ -21,18 +21,23 @@ import java.util.function.Consumer;
 
 /**
  * {@code sandcastle image build}: the sandbox image of the container backends, built with no
- * registry: a Debian root file system from debootstrap (the packages of {@code packages.txt}), a
- * Java runtime cut down by jlink from the JDK, the Sandcastle jar and an unprivileged user
- * ({@value #UID}, {@code user}, home {@value #HOME}); loaded with {@code docker import}, which
- * also sets the entry point ({@code sandcastle terminal --sandbox none} on port {@value #PORT}),
- * user, port, working directory, environment and health check. {@code --output} also writes a
- * tar for {@code docker load}.
+ * registry: a Debian root file system from debootstrap (the packages of {@code packages.txt}) made
+ * smaller by {@code slim.sh}, a Java runtime cut down by jlink from the JDK, the Sandcastle jar, its
+ * launcher ({@code sandcastle.sh}) and an unprivileged user ({@value #UID}, {@code user}, home
+ * {@value #HOME}); then a training run of the workspace server ({@code train-aot.sh}, in bubblewrap
+ * over the image's own file system) writes the JVM's AOT cache into it; loaded with {@code docker
+ * import}, which also sets the entry point ({@code sandcastle terminal --sandbox none} on port
+ * {@value #PORT}), user, port, working directory, environment and health check. {@code --output}
+ * also writes a tar for {@code docker load}. The launcher and both scripts are resources that
+ * {@code deploy/docker/Dockerfile} copies too, so both ways make the same image.
  *
  * <p>Every part is cached under the cache directory and rebuilt only when its inputs change: the
- * root file system is keyed by the package list, suite and mirror; the runtime by the JDK and the
- * module list; the assembled tree (a hard-linked copy of the root file system) gets a new runtime
- * or jar only when theirs changed; and the import is skipped when the image under the tag already
- * has this content (label {@value #CONTENT_LABEL}). Progress goes to the given writer (stderr).
+ * root file system is keyed by the package list, suite and mirror; the slimmed copy by that and
+ * {@code slim.sh}; the runtime by the JDK and the jlink options; the assembled tree (a hard-linked
+ * copy of the slimmed file system) gets a new runtime, jar or launcher only when theirs changed; the
+ * AOT cache is trained again when the runtime, jar, launcher or training script changed; and the
+ * import is skipped when the image under the tag already has this content (label {@value
+ * #CONTENT_LABEL}). Progress goes to the given writer (stderr).
  */
 public final class ImageBuilder {
   public static final String DEFAULT_TAG = "sandcastle/sandbox:latest"; // the default of --image
@@ -41,16 +46,27 @@ public final class ImageBuilder {
   public static final int PORT = 8000;
   public static final String CONTENT_LABEL = "dev.sandcastle.content";
   static final String OPT = "opt/sandcastle";
-  /** The launcher on the PATH ({@code sandcastle serve}, {@code sandcastle operator} in cluster manifests). */
-  static final String LAUNCHER = "#!/bin/sh\n"
-      + "# JAVA_OPTS replaces the defaults: a small heap, quick start-up.\n"
-      + "exec /opt/sandcastle/java/bin/java ${JAVA_OPTS:--XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k -XX:MaxRAMPercentage=25}"
-      + " --enable-native-access=ALL-UNNAMED -jar /opt/sandcastle/sandcastle.jar \"$@\"\n";
+  /** The image's {@code sandcastle} command (resource {@code sandcastle.sh}): JVM options per command, the AOT cache. */
+  static final String LAUNCHER = resource("sandcastle.sh");
+  /** Makes the root file system smaller, run inside it as root (resource {@code slim.sh}). */
+  static final String SLIM = resource("slim.sh");
+  /** The AOT cache's training run, inside the image's file system as its user (resource {@code train-aot.sh}). */
+  static final String TRAIN_AOT = resource("train-aot.sh");
+  /** Where the image keeps the AOT cache; the launcher uses it when it is there. */
+  static final String AOT_CACHE = OPT + "/sandcastle.aot";
+  private static final long JAR_TIME = 946_684_800_000L; // 2000-01-01
 
   /** The modules the jar needs (jdeps --print-module-deps, plus what is loaded reflectively). */
   static final List<String> JAVA_MODULES = List.of("java.base", "java.compiler", "java.desktop", "java.instrument", "java.logging",
       "java.management", "java.naming", "java.net.http", "java.rmi", "java.scripting", "java.security.jgss", "java.sql", "java.xml",
       "jdk.charsets", "jdk.crypto.ec", "jdk.httpserver", "jdk.jfr", "jdk.management", "jdk.net", "jdk.unsupported", "jdk.zipfs");
+  /**
+   * How jlink cuts the runtime: no debug attributes, man pages or headers; the modules file
+   * compressed (127 MB of runtime became 66 MB; classes a workspace loads come from the AOT cache,
+   * so the start-up did not measurably change); no default CDS archive (29 MB), which the AOT cache
+   * replaces.
+   */
+  static final List<String> JLINK_OPTIONS = List.of("--strip-debug", "--no-man-pages", "--no-header-files", "--compress", "zip-6");
 
   // Bump when the steps that make the root file system change, so caches made by older steps are not reused.
   private static final String ROOTFS_RECIPE = "1";
@@ -88,12 +104,16 @@ public final class ImageBuilder {
 
   /** The image's Debian packages, as {@code packages.txt} lists them (the one list of them). */
   public static List<String> packages() {
-    try (InputStream in = ImageBuilder.class.getResourceAsStream("packages.txt")) {
+    return resource("packages.txt").lines().map(String::strip).filter(line -> !line.isEmpty() && !line.startsWith("#")).toList();
+  }
+
+  /** A text file of this package's resources. */
+  static String resource(String name) {
+    try (InputStream in = ImageBuilder.class.getResourceAsStream(name)) {
       if (in == null) {
-        throw new IllegalStateException("packages.txt missing from the jar");
+        throw new IllegalStateException(name + " missing from the jar");
       }
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().map(String::strip)
-          .filter(line -> !line.isEmpty() && !line.startsWith("#")).toList();
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -169,18 +189,19 @@ public final class ImageBuilder {
     }
     try {
       Files.createDirectories(options.cacheDir());
-      Path rootfs = rootfs();
+      Path rootfs = slim(rootfs());
       Path runtime = runtime();
       String jarHash = sha256(options.jar());
       Path tree = assemble(rootfs, runtime, jarHash);
-      verify(tree);
-      String content = hash(rootfs.getFileName().toString(), runtime.getFileName().toString(), jarHash, LAUNCHER, String.join("\n", changes("")));
+      String aot = trainAot(tree, hash(runtime.getFileName().toString(), jarHash, LAUNCHER, TRAIN_AOT));
+      String content = hash(rootfs.getFileName().toString(), runtime.getFileName().toString(), jarHash, LAUNCHER, aot,
+          String.join("\n", changes("")));
       String id = load(tree, content);
       if (options.output().isPresent()) {
-        step(6, "writing " + options.output().get() + " (docker load -i)");
+        step(7, "writing " + options.output().get() + " (docker load -i)");
         run(List.of("docker", "save", "-o", options.output().get().toString(), options.tag()), null, line -> {});
       }
-      step(6, "done: " + options.tag() + " (" + id + ")");
+      step(7, "done: " + options.tag() + " (" + id + ")");
       return id;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -246,24 +267,51 @@ public final class ImageBuilder {
     return dir;
   }
 
-  /** Step 2: the Java runtime, cut down by jlink, cached by the JDK's release and the module list. */
+  /**
+   * Step 2: a copy of the root file system made smaller by {@code slim.sh} (run under chroot as
+   * root: dpkg purges what the dependency resolver dragged in, documentation and test suites go),
+   * cached by the root file system and the script.
+   */
+  private Path slim(Path rootfs) throws IOException {
+    String key = hash(rootfs.getFileName().toString(), SLIM);
+    Path dir = options.cacheDir().resolve("slim-" + key);
+    if (Files.exists(dir.resolve(".complete"))) {
+      step(2, "smaller root file system: cached (" + dir.getFileName() + ")");
+      return dir;
+    }
+    step(2, "smaller root file system: removing compilers, headers, documentation and test suites (a minute, once)");
+    Path partial = options.cacheDir().resolve("slim-" + key + ".partial");
+    removeTree(partial);
+    run(List.of("cp", "-a", rootfs.toString(), partial.toString()), null, line -> progress.println("  " + line));
+    Files.deleteIfExists(partial.resolve(".complete"));
+    run(List.of("chroot", partial.toString(), "/bin/sh", "-s"), new java.io.ByteArrayInputStream(SLIM.getBytes(StandardCharsets.UTF_8)),
+        line -> progress.println("  " + line));
+    Files.move(partial, dir, StandardCopyOption.ATOMIC_MOVE);
+    Files.writeString(dir.resolve(".complete"), key + "\n");
+    return dir;
+  }
+
+  /** Step 3: the Java runtime, cut down by jlink, cached by the JDK's release, the module list and jlink's options. */
   private Path runtime() throws IOException {
     Path release = options.jdk().resolve("release");
     Path jlink = options.jdk().resolve("bin/jlink");
     if (!Files.isExecutable(jlink)) {
       throw new IllegalStateException("no jlink in " + options.jdk() + ": point --jdk at a JDK 25");
     }
-    String key = hash(Files.isRegularFile(release) ? Files.readString(release) : options.jdk().toString(), String.join(",", JAVA_MODULES));
+    String key = hash(Files.isRegularFile(release) ? Files.readString(release) : options.jdk().toString(), String.join(",", JAVA_MODULES),
+        String.join(" ", JLINK_OPTIONS));
     Path dir = options.cacheDir().resolve("java-" + key);
     if (Files.exists(dir.resolve("bin/java"))) {
-      step(2, "Java runtime: cached (" + dir.getFileName() + ")");
+      step(3, "Java runtime: cached (" + dir.getFileName() + ")");
       return dir;
     }
     Path partial = options.cacheDir().resolve("java-" + key + ".partial");
     removeTree(partial);
-    step(2, "Java runtime: jlink " + JAVA_MODULES.size() + " modules from " + options.jdk());
-    run(List.of(jlink.toString(), "--add-modules", String.join(",", JAVA_MODULES), "--strip-debug", "--no-man-pages",
-        "--no-header-files", "--generate-cds-archive", "--output", partial.toString()), null, line -> progress.println("  " + line));
+    step(3, "Java runtime: jlink " + JAVA_MODULES.size() + " modules from " + options.jdk());
+    List<String> jlinkCommand = new ArrayList<>(List.of(jlink.toString(), "--add-modules", String.join(",", JAVA_MODULES)));
+    jlinkCommand.addAll(JLINK_OPTIONS);
+    jlinkCommand.addAll(List.of("--output", partial.toString()));
+    run(jlinkCommand, null, line -> progress.println("  " + line));
     Files.move(partial, dir, StandardCopyOption.ATOMIC_MOVE);
     return dir;
   }
@@ -273,9 +321,9 @@ public final class ImageBuilder {
    * system) whose runtime and jar are replaced when they changed.
    */
   private Path assemble(Path rootfs, Path runtime, String jarHash) throws IOException {
-    Path tree = options.cacheDir().resolve("tree-" + rootfs.getFileName().toString().substring("rootfs-".length()));
+    Path tree = options.cacheDir().resolve("tree-" + rootfs.getFileName().toString().substring("slim-".length()));
     if (!Files.isDirectory(tree)) {
-      step(3, "image tree: linking the root file system");
+      step(4, "image tree: linking the root file system");
       Path partial = options.cacheDir().resolve(tree.getFileName() + ".partial");
       removeTree(partial);
       run(List.of("cp", "-al", rootfs.toString(), partial.toString()), null, line -> progress.println("  " + line));
@@ -287,45 +335,90 @@ public final class ImageBuilder {
     Path runtimeMark = opt.resolve(".java");
     String runtimeName = runtime.getFileName().toString();
     if (!Files.exists(runtimeMark) || !Files.readString(runtimeMark).equals(runtimeName)) {
-      step(3, "image tree: copying the Java runtime");
+      step(4, "image tree: copying the Java runtime");
       removeTree(opt.resolve("java"));
       run(List.of("cp", "-a", runtime.toString(), opt.resolve("java").toString()), null, line -> progress.println("  " + line));
       Files.writeString(runtimeMark, runtimeName);
     } else {
-      step(3, "image tree: Java runtime unchanged");
+      step(4, "image tree: Java runtime unchanged");
     }
-    Path launcher = tree.resolve("usr/local/bin/sandcastle");
-    if (!Files.exists(launcher) || !Files.readString(launcher).equals(LAUNCHER)) {
-      Files.deleteIfExists(launcher); // never write through a hard link into the cached root file system
-      Files.writeString(launcher, LAUNCHER);
-      Files.setPosixFilePermissions(launcher, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
-    }
+    writeScript(tree.resolve("usr/local/bin/sandcastle"), LAUNCHER);
+    writeScript(opt.resolve("train-aot"), TRAIN_AOT);
     Path jarMark = opt.resolve(".jar");
     if (!Files.exists(jarMark) || !Files.readString(jarMark).equals(jarHash)) {
-      step(3, "image tree: copying the jar " + options.jar());
+      step(4, "image tree: copying the jar " + options.jar());
       Path temp = opt.resolve("sandcastle.jar.tmp");
       Files.copy(options.jar(), temp, StandardCopyOption.REPLACE_EXISTING);
       temp.toFile().setReadable(true, false);
+      // The AOT cache records the jar's size and time and is refused for another: a fixed time
+      // keeps a cache trained on the same jar valid however often the tree is assembled.
+      Files.setLastModifiedTime(temp, java.nio.file.attribute.FileTime.fromMillis(JAR_TIME));
       Files.move(temp, opt.resolve("sandcastle.jar"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       Files.writeString(jarMark, jarHash);
     } else {
-      step(3, "image tree: jar unchanged");
+      step(4, "image tree: jar unchanged");
     }
     return tree;
   }
 
-  /** Step 4: the runtime starts the jar (on this machine: same architecture, its own libraries). */
-  private void verify(Path tree) throws IOException {
-    step(4, "checking that the runtime starts the jar");
-    StringBuilder out = new StringBuilder();
-    run(List.of(tree.resolve(OPT).resolve("java/bin/java").toString(), "-XX:TieredStopAtLevel=1", "-jar",
-        tree.resolve(OPT).resolve("sandcastle.jar").toString(), "--version"), null, line -> out.append(line).append('\n'));
-    if (!out.toString().contains("sandcastle")) {
-      throw new IllegalStateException("the image's Java runtime did not run the jar: " + out);
+  private static void writeScript(Path path, String text) throws IOException {
+    if (!Files.exists(path) || !Files.readString(path).equals(text)) {
+      Files.deleteIfExists(path); // never write through a hard link into the cached root file system
+      Files.writeString(path, text);
+      Files.setPosixFilePermissions(path, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
     }
   }
 
-  /** Step 5: docker import with the image's configuration, unless the tag already has this content. */
+  /**
+   * Step 5: the AOT cache, from {@code train-aot.sh} run as the workspace user in bubblewrap over
+   * the image's tree (read-only; its own /tmp, home, loopback network, process and user namespaces;
+   * an empty environment), so that the cache names the very paths the image has; cached by its
+   * inputs ({@code key}). Also the check that the image's Java runs the workspace server. Returns
+   * the key of the cache in the tree.
+   */
+  private String trainAot(Path tree, String key) throws IOException {
+    Path cached = options.cacheDir().resolve("aot-" + key + ".aot");
+    Path inTree = tree.resolve(AOT_CACHE);
+    Path mark = tree.resolve(OPT).resolve(".aot");
+    if (Files.exists(mark) && Files.readString(mark).equals(key) && Files.exists(inTree)) {
+      step(5, "AOT cache: unchanged");
+      return key;
+    }
+    if (!Files.exists(cached)) {
+      if (!Files.isExecutable(Path.of("/usr/bin/bwrap"))) {
+        throw new IllegalStateException("bubblewrap is missing: apt-get install bubblewrap (or run bin/setup)");
+      }
+      step(5, "AOT cache: a training run of the workspace server (seconds)");
+      Path work = options.cacheDir().resolve("aot-" + key + ".partial");
+      removeTree(work);
+      Files.createDirectories(work);
+      run(List.of("/usr/bin/bwrap", "--unshare-all", "--unshare-user", "--uid", Integer.toString(UID), "--gid", Integer.toString(UID),
+          "--die-with-parent", "--ro-bind", tree.toString(), "/", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+          "--tmpfs", HOME, "--bind", work.toString(), "/mnt", "--chdir", "/",
+          "/usr/bin/env", "-i", "PATH=/usr/local/bin:/usr/bin:/bin", "HOME=" + HOME, "LANG=C.UTF-8",
+          "/bin/sh", "/" + OPT + "/train-aot", "/mnt/sandcastle.aot"), null, line -> progress.println("  " + line));
+      Files.move(work.resolve("sandcastle.aot"), cached, StandardCopyOption.ATOMIC_MOVE);
+      removeTree(work);
+      // Each new jar trains a new cache (~40 MB): keep only this one.
+      try (var old = Files.newDirectoryStream(options.cacheDir(), "aot-*.aot")) {
+        for (Path other : old) {
+          if (!other.equals(cached)) {
+            Files.deleteIfExists(other);
+          }
+        }
+      }
+    } else {
+      step(5, "AOT cache: cached (" + cached.getFileName() + ")");
+    }
+    Path temp = tree.resolve(AOT_CACHE + ".tmp");
+    Files.copy(cached, temp, StandardCopyOption.REPLACE_EXISTING);
+    temp.toFile().setReadable(true, false);
+    Files.move(temp, inTree, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    Files.writeString(mark, key);
+    return key;
+  }
+
+  /** Step 6: docker import with the image's configuration, unless the tag already has this content. */
   private String load(Path tree, String content) throws IOException {
     StringBuilder current = new StringBuilder();
     try {
@@ -335,10 +428,10 @@ public final class ImageBuilder {
       // not there yet
     }
     if (current.toString().startsWith(content + " ")) {
-      step(5, "docker image " + options.tag() + " is up to date");
+      step(6, "docker image " + options.tag() + " is up to date");
       return current.substring(content.length() + 1);
     }
-    step(5, "docker import as " + options.tag());
+    step(6, "docker import as " + options.tag());
     List<String> command = new ArrayList<>(List.of("docker", "import"));
     for (String change : changes(content)) {
       command.add("--change");
@@ -378,7 +471,7 @@ public final class ImageBuilder {
   }
 
   private void step(int n, String text) {
-    progress.println("sandcastle image: [" + n + "/6] " + text);
+    progress.println("sandcastle image: [" + n + "/7] " + text);
     progress.flush();
   }
 

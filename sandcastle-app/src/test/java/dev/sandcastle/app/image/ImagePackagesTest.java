@@ -38,6 +38,8 @@ class ImagePackagesTest {
   void theDockerfileHasTheSameRuntimeModulesAndConfiguration() throws Exception {
     String dockerfile = dockerfile();
     assertThat(dockerfile).contains("--add-modules " + String.join(",", ImageBuilder.JAVA_MODULES) + " ");
+    assertThat(dockerfile.replaceAll("\\s*\\\\\n\\s*", " ")).as("the same jlink options")
+        .contains(String.join(" ", ImageBuilder.JLINK_OPTIONS) + " --output");
     for (String change : ImageBuilder.changes("x")) {
       if (!change.startsWith("LABEL")) {
         assertThat(dockerfile).as("the Dockerfile has: " + change).contains(change);
@@ -45,14 +47,23 @@ class ImagePackagesTest {
     }
   }
 
+  /** The Dockerfile copies the image builder's own launcher and scripts, and runs both scripts. */
   @Test
-  void theDockerfilesLauncherIsTheImageBuildersOwn() throws Exception {
-    Path launcher = Path.of("../deploy/docker/sandcastle");
-    if (!Files.exists(launcher)) {
-      launcher = Path.of("deploy/docker/sandcastle");
+  void theDockerfileUsesTheImageBuildersLauncherAndScripts() throws Exception {
+    String dockerfile = dockerfile();
+    String resources = "sandcastle-app/src/main/resources/dev/sandcastle/app/image/";
+    assertThat(dockerfile).contains("COPY " + resources + "sandcastle.sh /usr/local/bin/sandcastle",
+        "COPY " + resources + "slim.sh /tmp/slim.sh", "sh /tmp/slim.sh",
+        "COPY " + resources + "train-aot.sh /" + ImageBuilder.OPT + "/train-aot", "sh /" + ImageBuilder.OPT + "/train-aot",
+        "/" + ImageBuilder.AOT_CACHE);
+    for (String script : List.of("sandcastle.sh", "slim.sh", "train-aot.sh")) {
+      Path file = Path.of("src/main/resources/dev/sandcastle/app/image/" + script);
+      if (!Files.exists(file)) {
+        file = Path.of("sandcastle-app").resolve(file);
+      }
+      assertThat(Files.isExecutable(file)).as(script + " is executable (COPY keeps the mode)").isTrue();
     }
-    assertThat(Files.readString(launcher)).isEqualTo(ImageBuilder.LAUNCHER);
-    assertThat(Files.isExecutable(launcher)).isTrue();
+    assertThat(ImageBuilder.LAUNCHER).as("the launcher uses the cache where the image keeps it").contains("/" + ImageBuilder.AOT_CACHE);
   }
 
   @Test

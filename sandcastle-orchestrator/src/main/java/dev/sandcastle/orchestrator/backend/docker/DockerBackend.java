@@ -94,9 +94,16 @@ public final class DockerBackend implements Backend {
    * @param port the port the image's workspace server listens on
    * @param readyTimeout how long a started container has to answer {@code /health}
    * @param stopGrace how long a stopping container has between SIGTERM and SIGKILL
+   * @param bootsAtOnce how many containers may boot at once (tenants' and spares'; see {@link WarmPool})
    */
   public record Settings(String host, String image, String runtime, String network, String orchestratorId, int port,
-      Duration readyTimeout, Duration stopGrace) {
+      Duration readyTimeout, Duration stopGrace, int bootsAtOnce) {
+    /** Settings that boot as many containers at once as this machine has cores. */
+    public Settings(String host, String image, String runtime, String network, String orchestratorId, int port, Duration readyTimeout,
+        Duration stopGrace) {
+      this(host, image, runtime, network, orchestratorId, port, readyTimeout, stopGrace, Runtime.getRuntime().availableProcessors());
+    }
+
     public Settings {
       if (!orchestratorId.matches("[a-z0-9]{1,12}")) {
         throw new IllegalArgumentException("the orchestrator id is 1-12 of [a-z0-9]");
@@ -113,22 +120,15 @@ public final class DockerBackend implements Backend {
   private final HttpClient probe = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private final SecureRandom random = new SecureRandom();
   private final Map<String, Instance.Remote> running = new ConcurrentHashMap<>();
-  private final java.util.concurrent.ConcurrentLinkedDeque<Instance.Remote> spares = new java.util.concurrent.ConcurrentLinkedDeque<>();
-  private final java.util.concurrent.atomic.AtomicBoolean refilling = new java.util.concurrent.atomic.AtomicBoolean();
-  // Completed when the spare being made is ready (or failed); a new tenant that finds no ready spare waits for it.
-  private volatile java.util.concurrent.CompletableFuture<Void> nextSpare = java.util.concurrent.CompletableFuture.completedFuture(null);
-  private volatile Policy sparePolicy;
-  private volatile int poolSize;
-  private volatile boolean reconciled;
+  private final WarmPool pool;
   private volatile boolean closed;
-  private volatile Thread refiller;
   // Whether the engine caps volumes (null until the first capped volume was asked for); an engine
   // that refused once is not asked again.
   private volatile Boolean volumeQuotas;
 
   /** How many started, ready containers wait in the warm pool (for benchmarks and tests). */
   public int readySpares() {
-    return spares.size();
+    return pool.ready();
   }
 
   /**
@@ -139,6 +139,7 @@ public final class DockerBackend implements Backend {
   public DockerBackend(Settings settings) {
     this.settings = settings;
     this.docker = new DockerClient(settings.host());
+    this.pool = new WarmPool(settings.bootsAtOnce(), this::newSpare, spare -> removeQuietly(spare.id(), spare.name() + "-home"));
     try {
       String version = docker.checkVersion();
       ensureNetwork(settings.network(), true);
@@ -170,40 +171,11 @@ public final class DockerBackend implements Backend {
    * reconciling. Spares are removed on {@link #close}.
    */
   public void keepWarm(Policy policy, int count) {
-    this.sparePolicy = policy;
-    this.poolSize = Math.max(0, count);
-  }
-
-  private void refill() {
-    if (poolSize == 0 || !reconciled || closed || !refilling.compareAndSet(false, true)) {
-      return;
-    }
-    refiller = Thread.ofVirtual().name("docker-warm-pool").start(() -> {
-      try {
-        while (spares.size() < poolSize && !closed) {
-          var made = new java.util.concurrent.CompletableFuture<Void>();
-          nextSpare = made;
-          try {
-            spares.add(newSpare());
-          } finally {
-            made.complete(null);
-          }
-        }
-      } catch (RuntimeException e) {
-        if (!closed) {
-          log.warn("the warm pool could not be filled: {}", e.toString());
-        }
-      } finally {
-        refilling.set(false);
-      }
-      if (closed) {
-        removeSpares();
-      }
-    });
+    pool.keep(policy, count);
   }
 
   private Instance.Remote newSpare() {
-    Policy policy = sparePolicy;
+    Policy policy = pool.policy();
     String name = "sc-" + settings.orchestratorId() + "-spare-" + HexFormat.of().formatHex(bytes(6));
     Map<String, String> labels = ownLabels();
     labels.put(SPARE, "true");
@@ -212,7 +184,7 @@ public final class DockerBackend implements Backend {
     ObjectNode spec = spec(labels, name + "-home", policy, newKey());
     String id;
     try {
-      id = docker.create(name, spec);
+      id = createContainer(name, spec, policy);
       docker.start(id);
       JsonNode state = docker.inspect(id).orElseThrow(() -> new Unavailable("a spare container vanished"));
       Instance.Remote instance = instance(state);
@@ -257,46 +229,23 @@ public final class DockerBackend implements Backend {
   }
 
   /**
-   * Takes a ready spare for the tenant: renamed to the tenant's container name. Empty when none
-   * fits: only a tenant of the policy the spares were made for takes one (its limits, network,
-   * image and runtime are the spares').
+   * Makes a ready spare the tenant's: renamed to the tenant's container name. Empty when it cannot
+   * be (it stopped meanwhile, or vanished); it is removed then.
    */
-  private Optional<Instance.Remote> takeSpare(Tenant tenant, Policy policy) {
-    if (poolSize == 0 || !policy.equals(sparePolicy)) {
-      return Optional.empty();
-    }
-    if (spares.isEmpty()) {
-      try {
-        // One on its way is ready sooner than a container started now.
-        nextSpare.get(settings.readyTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-        // make one below
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new Unavailable("interrupted while waiting for a workspace");
+  private Optional<Instance.Remote> takeSpare(Instance.Remote spare, Tenant tenant) {
+    try {
+      String name = containerName(tenant.id());
+      docker.rename(spare.id(), name);
+      JsonNode state = docker.inspect(spare.id()).orElseThrow(() -> new Unavailable("a spare container vanished"));
+      if (state.path("State").path("Running").asBoolean(false)) {
+        return Optional.of(new Instance.Remote(spare.id(), name, spare.base(), spare.apiKey()));
       }
-    }
-    for (Instance.Remote spare; (spare = spares.poll()) != null; ) {
-      try {
-        String name = containerName(tenant.id());
-        docker.rename(spare.id(), name);
-        JsonNode state = docker.inspect(spare.id()).orElseThrow(() -> new Unavailable("a spare container vanished"));
-        if (state.path("State").path("Running").asBoolean(false)) {
-          return Optional.of(new Instance.Remote(spare.id(), name, spare.base(), spare.apiKey()));
-        }
-        removeContainerAndHome(state);
-      } catch (RuntimeException e) {
-        log.warn("a spare container could not be taken ({}); removing it", e.getMessage());
-        removeQuietly(spare.id(), spare.name() + "-home");
-      }
-    }
-    return Optional.empty();
-  }
-
-  private void removeSpares() {
-    for (Instance.Remote spare; (spare = spares.poll()) != null; ) {
+      removeContainerAndHome(state);
+    } catch (RuntimeException e) {
+      log.warn("a spare container could not be taken ({}); removing it", e.getMessage());
       removeQuietly(spare.id(), spare.name() + "-home");
     }
+    return Optional.empty();
   }
 
   private void removeQuietly(String container, String volume) {
@@ -324,7 +273,7 @@ public final class DockerBackend implements Backend {
           .put("CheckDuplicate", true);
       spec.putObject("Options").put("com.docker.network.bridge.enable_icc", "false")
           .put("com.docker.network.bridge.name", "scbr" + sha256(name).substring(0, 8));
-      spec.putObject("Labels").put(MANAGED_BY, "sandcastle");
+      spec.putObject("Labels").put(MANAGED_BY, "sandcastle").put(ORCHESTRATOR, settings.orchestratorId()); // its maker; others may use it too
       try {
         docker.createNetwork(spec);
       } catch (DockerClient.Failure e) {
@@ -497,7 +446,7 @@ public final class DockerBackend implements Backend {
   }
 
   /** The name of the volume mounted at the home (a taken spare's is not named after the tenant). */
-  private static Optional<String> homeVolume(JsonNode container) {
+  static Optional<String> homeVolume(JsonNode container) {
     for (JsonNode mount : container.path("Mounts")) {
       if (HOME.equals(mount.path("Destination").asString("")) && "volume".equals(mount.path("Type").asString(""))) {
         return Optional.of(mount.path("Name").asString());
@@ -518,27 +467,26 @@ public final class DockerBackend implements Backend {
     if (existing.isPresent() && !owns(existing.get(), tenant.id())) {
       throw new Unavailable("a container named " + name + " exists that this orchestrator did not create; remove it");
     }
-    String id;
-    if (existing.isPresent() && !underRuntime(existing.get(), runtime(policy))) {
-      // Made under another runtime than the policy names now (it changed while the tenant was
-      // stopped): made again on the same home, so the tenant never runs outside its policy's runtime.
-      log.info("the container of tenant {} runs under '{}', its policy names '{}': recreating it", tenant.id(),
-          existing.get().path("HostConfig").path("Runtime").asString(""), runtime(policy));
-      docker.remove(existing.get().path("Id").asString());
-      id = create(tenant, policy, name, homeVolume(existing.get()).orElse(volumeName(tenant.id())));
-    } else if (existing.isPresent()) {
-      id = existing.get().path("Id").asString();
-    } else {
-      Optional<Instance.Remote> spare = takeSpare(tenant, policy);
-      refill();
-      if (spare.isPresent()) {
-        running.put(tenant.id(), spare.get());
-        return spare.get();
-      }
-      id = create(tenant, policy, name);
+    if (existing.isEmpty()) {
+      return startNew(tenant, policy, name);
     }
-    JsonNode state = docker.inspect(id).orElseThrow(() -> new Unavailable("the workspace container vanished while starting"));
-    if (!state.path("State").path("Running").asBoolean(false)) {
+    JsonNode state = existing.get();
+    if (state.path("State").path("Running").asBoolean(false) && underRuntime(state, runtime(policy))) {
+      Instance.Remote instance = instance(state);
+      awaitReady(instance, state);
+      running.put(tenant.id(), instance);
+      return instance;
+    }
+    try (WarmPool.Slot slot = pool.slot(settings.readyTimeout())) {
+      String id = state.path("Id").asString();
+      if (!underRuntime(state, runtime(policy))) {
+        // Made under another runtime than the policy names now (it changed while the tenant was
+        // stopped): made again on the same home, so the tenant never runs outside its policy's runtime.
+        log.info("the container of tenant {} runs under '{}', its policy names '{}': recreating it", tenant.id(),
+            state.path("HostConfig").path("Runtime").asString(""), runtime(policy));
+        docker.remove(id);
+        id = create(tenant, policy, name, homeVolume(state).orElse(volumeName(tenant.id())));
+      }
       try {
         docker.start(id);
       } catch (DockerClient.Failure e) {
@@ -549,8 +497,42 @@ public final class DockerBackend implements Backend {
         id = create(tenant, policy, name, homeVolume(state).orElse(volumeName(tenant.id())));
         docker.start(id);
       }
-      state = docker.inspect(id).orElseThrow(() -> new Unavailable("the workspace container vanished while starting"));
+      return ready(tenant, id);
     }
+  }
+
+  /**
+   * A tenant without a container: a warm spare when the tenant is new and one of its policy is
+   * ready or soon is, else a container of its own, booted once a slot is free (see {@link
+   * WarmPool}). A tenant that had a container before (removed by {@code sandcastle docker prune})
+   * gets its own again, on the home volume named after it, never a spare's empty home.
+   */
+  private Instance startNew(Tenant tenant, Policy policy, String name) {
+    while (true) {
+      WarmPool.Claim claim = tenant.instanceId().isEmpty() ? pool.claim(policy, settings.readyTimeout())
+          : new WarmPool.Own(pool.slot(settings.readyTimeout()));
+      switch (claim) {
+        case WarmPool.Spare(Instance.Remote spare) -> {
+          Optional<Instance.Remote> taken = takeSpare(spare, tenant);
+          if (taken.isPresent()) {
+            running.put(tenant.id(), taken.get());
+            return taken.get();
+          }
+        }
+        case WarmPool.Own(WarmPool.Slot slot) -> {
+          try (slot) {
+            String id = create(tenant, policy, name);
+            docker.start(id);
+            return ready(tenant, id);
+          }
+        }
+      }
+    }
+  }
+
+  /** Waits for the started container to answer and records it as the tenant's. */
+  private Instance.Remote ready(Tenant tenant, String id) {
+    JsonNode state = docker.inspect(id).orElseThrow(() -> new Unavailable("the workspace container vanished while starting"));
     Instance.Remote instance = instance(state);
     awaitReady(instance, state);
     running.put(tenant.id(), instance);
@@ -563,19 +545,28 @@ public final class DockerBackend implements Backend {
 
   /** Creates the tenant's volume (if new) and container; on a name conflict, the container already there is adopted. */
   private String create(Tenant tenant, Policy policy, String name, String volume) {
-    if (!docker.hasImage(image(policy))) {
-      throw new Unavailable("the sandbox image " + image(policy) + " is missing from the Docker engine; build it with 'sandcastle image build'");
-    }
     createHome(volume, labels(tenant), policy);
     ObjectNode spec = spec(labels(tenant), volume, policy, newKey());
     try {
-      return docker.create(name, spec);
+      return createContainer(name, spec, policy);
     } catch (DockerClient.Failure e) {
       if (e.status == 409) {
         JsonNode other = docker.inspect(name).orElseThrow(() -> e);
         if (owns(other, tenant.id())) {
           return other.path("Id").asString();
         }
+      }
+      throw e;
+    }
+  }
+
+  /** Creates a container; an image the engine does not have is the operator's to build (one round trip fewer than asking first). */
+  private String createContainer(String name, ObjectNode spec, Policy policy) {
+    try {
+      return docker.create(name, spec);
+    } catch (DockerClient.Failure e) {
+      if (e.status == 404 && String.valueOf(e.getMessage()).contains("image")) {
+        throw new Unavailable("the sandbox image " + image(policy) + " is missing from the Docker engine; build it with 'sandcastle image build'");
       }
       throw e;
     }
@@ -823,8 +814,7 @@ public final class DockerBackend implements Backend {
         }
       }
     }
-    reconciled = true;
-    refill();
+    pool.enable();
     return adopted;
   }
 
@@ -833,19 +823,18 @@ public final class DockerBackend implements Backend {
     return Set.copyOf(running.keySet());
   }
 
-  /** The containers keep running (a restarted orchestrator adopts them); only the client closes. */
+  /**
+   * Removes the warm spares this backend made; the tenants' containers keep running (a restarted
+   * orchestrator adopts them, so an upgrade does not kill anyone's work) and the log says how many.
+   * {@code sandcastle docker prune} removes those too.
+   */
   @Override
   public void close() {
     closed = true;
-    Thread filling = refiller;
-    if (filling != null) {
-      try {
-        filling.join(Duration.ofSeconds(30)); // a spare being made is removed by its maker, with the client still open
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-    removeSpares();
+    int spares = pool.drain();
+    int tenants = running.size();
+    log.info("docker backend: removed {} warm spare{}; leaving {} tenant container{} running for the next start to adopt"
+        + " (sandcastle docker prune removes them)", spares, spares == 1 ? "" : "s", tenants, tenants == 1 ? "" : "s");
     probe.close();
     docker.close();
   }

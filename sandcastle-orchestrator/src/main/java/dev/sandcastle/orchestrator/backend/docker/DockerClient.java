@@ -121,8 +121,13 @@ final class DockerClient implements AutoCloseable {
 
   /** The container's state and configuration, or empty when there is none by that id or name. */
   Optional<JsonNode> inspect(String idOrName) {
+    return described("/containers/" + encode(idOrName) + "/json");
+  }
+
+  /** What the engine answers to GET {@code path}, or empty when it has no such object (404). */
+  private Optional<JsonNode> described(String path) {
     try {
-      return Optional.of(send(HttpMethod.GET, "/containers/" + encode(idOrName) + "/json", null, TIMEOUT));
+      return Optional.of(send(HttpMethod.GET, path, null, TIMEOUT));
     } catch (Failure e) {
       if (e.status == 404) {
         return Optional.empty();
@@ -155,9 +160,8 @@ final class DockerClient implements AutoCloseable {
 
   /** Containers (running or not) carrying every one of these labels. */
   List<JsonNode> list(Map<String, String> labels) {
-    String filters = JSON.writeValueAsString(Map.of("label", labelFilters(labels)));
     List<JsonNode> found = new ArrayList<>();
-    send(HttpMethod.GET, "/containers/json?all=true&filters=" + encode(filters), null, TIMEOUT).forEach(found::add);
+    send(HttpMethod.GET, "/containers/json?all=true&filters=" + labelled(labels), null, TIMEOUT).forEach(found::add);
     return found;
   }
 
@@ -191,22 +195,49 @@ final class DockerClient implements AutoCloseable {
 
   /** Names of the volumes carrying every one of these labels. */
   List<String> volumes(Map<String, String> labels) {
-    String filters = JSON.writeValueAsString(Map.of("label", labelFilters(labels)));
+    return names(send(HttpMethod.GET, "/volumes?filters=" + labelled(labels), null, TIMEOUT).path("Volumes"));
+  }
+
+  /** A filters parameter that keeps objects carrying every one of these labels. */
+  private static String labelled(Map<String, String> labels) {
+    return encode(JSON.writeValueAsString(Map.of("label", labelFilters(labels))));
+  }
+
+  private static List<String> names(JsonNode objects) {
     List<String> names = new ArrayList<>();
-    send(HttpMethod.GET, "/volumes?filters=" + encode(filters), null, TIMEOUT).path("Volumes").forEach(v -> names.add(v.path("Name").asString()));
+    objects.forEach(o -> names.add(o.path("Name").asString()));
     return names;
   }
 
   /** The network's description, or empty when there is none of that name. */
   Optional<JsonNode> network(String name) {
+    return described("/networks/" + encode(name));
+  }
+
+  /** Names of the networks carrying every one of these labels. */
+  List<String> networks(Map<String, String> labels) {
+    return names(send(HttpMethod.GET, "/networks?filters=" + labelled(labels), null, TIMEOUT));
+  }
+
+  /** Removes a network. No error when it is gone; {@link Failure} (403) while containers are attached. */
+  void removeNetwork(String name) {
     try {
-      return Optional.of(send(HttpMethod.GET, "/networks/" + encode(name), null, TIMEOUT));
+      send(HttpMethod.DELETE, "/networks/" + encode(name), null, TIMEOUT);
     } catch (Failure e) {
-      if (e.status == 404) {
-        return Optional.empty();
+      if (e.status != 404) {
+        throw e;
       }
-      throw e;
     }
+  }
+
+  /** The volume's description, or empty when there is none of that name. */
+  Optional<JsonNode> volume(String name) {
+    return described("/volumes/" + encode(name));
+  }
+
+  /** Waits (up to {@code timeout}) until the container exits; returns its exit status. */
+  int await(String id, Duration timeout) {
+    return send(HttpMethod.POST, "/containers/" + encode(id) + "/wait", null, timeout).path("StatusCode").asInt(-1);
   }
 
   /** Creates a network (bridge driver). */
