@@ -77,14 +77,20 @@ class HostViewTest {
 
   @Test
   void procHidesTheHostsKernelDetails() {
-    String seen = run("for f in cmdline keys key-users config.gz kcore timer_list sched_debug interrupts; do"
+    String seen = run("for f in cmdline keys key-users config.gz kcore timer_list sched_debug interrupts partitions diskstats; do"
         + " [ -e /proc/$f ] && printf '%s:%s\\n' $f \"$(head -c 4096 /proc/$f 2>/dev/null | wc -c)\"; done; ls /proc/acpi 2>/dev/null | wc -l");
     assertThat(seen.lines().filter(line -> line.contains(":")).toList())
         .as("masked /proc entries read as empty").allMatch(line -> line.endsWith(":0"));
-    assertThat(seen).contains("cmdline:0").endsWith("0\n");
+    assertThat(seen).contains("cmdline:0", "partitions:0", "diskstats:0").endsWith("0\n");
     assertThat(run("cat /proc/self/mountinfo")).doesNotContain(" /etc/sandcastle-marker");
     // Its own processes are still there for ps and top.
     assertThat(run("ps -eo pid,tty,comm | head -3")).contains("PID");
+  }
+
+  @Test
+  void limitsNoCgroupHoldsAreSetForEveryProcess() {
+    // Open files and core dumps: soft and hard, so a workspace cannot raise them again.
+    assertThat(run("ulimit -Sn; ulimit -Hn; ulimit -Sc; ulimit -Hc")).isEqualTo("4096\n4096\n0\n0\n");
   }
 
   @Test

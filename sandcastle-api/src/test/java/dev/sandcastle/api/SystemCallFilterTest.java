@@ -53,7 +53,7 @@ class SystemCallFilterTest {
     String report = run("gcc -O -o probe probe.c && ./probe");
 
     Map<String, String> expected = new LinkedHashMap<>();
-    for (String call : new String[] {"io_uring_setup", "io_uring_enter", "io_uring_register", "clone3"}) {
+    for (String call : new String[] {"io_uring_setup", "io_uring_enter", "io_uring_register", "clone3", "io_setup"}) {
       expected.put(call, "ENOSYS");
     }
     for (String call : new String[] {"keyctl", "add_key", "request_key", "perf_event_open", "userfaultfd", "bpf",

@@ -58,6 +58,8 @@ int main(void) {
   long pid1 = syscall(SYS_pidfd_open, 1, 0);
 
   try("io_uring_setup", SYS_io_uring_setup, 1, (long) buffer, 0, 0, 0);
+  unsigned long aio_context = 0;
+  try("io_setup", SYS_io_setup, 128, (long) &aio_context, 0, 0, 0);
   try("io_uring_enter", SYS_io_uring_enter, 0, 0, 0, 0, 0);
   try("io_uring_register", SYS_io_uring_register, 0, 0, 0, 0, 0);
   try("keyctl", SYS_keyctl, 0 /* GET_KEYRING_ID */, -3 /* session */, 0, 0, 0);

@@ -46,11 +46,12 @@ final class HostView {
   /**
    * Entries of {@code /proc} that tell about the host rather than the workspace: Docker's masked
    * paths, the kernel's command line and build configuration, and the key-ring counts ({@code
-   * /proc/tty} stays: {@code ps} names terminals with it).
+   * /proc/tty} stays: {@code ps} names terminals with it), and the block devices with their I/O
+   * counters (every tenant's home image is a loop device).
    */
   private static final List<String> PROC_FILES = List.of("kcore", "keys", "key-users", "timer_list", "timer_stats",
       "sched_debug", "latency_stats", "interrupts", "cmdline", "config.gz", "sysrq-trigger", "kallsyms", "kpagecount",
-      "kpageflags", "kpagecgroup", "vmallocinfo", "iomem", "ioports");
+      "kpageflags", "kpagecgroup", "vmallocinfo", "iomem", "ioports", "partitions", "diskstats");
   private static final List<String> PROC_DIRS = List.of("acpi", "asound", "scsi", "bus", "irq", "driver", "fs");
 
   private static final List<String> ETC_ARGS = etcArgs();

@@ -25,6 +25,8 @@ public final class Sandbox {
   public static final String UPLOADS = "uploads";
 
   private static final String SANDBOX_RUNTIME = "/run/sandcastle";
+  /** Descriptors one process of a workspace may hold (soft and hard limit). */
+  static final int MAX_OPEN_FILES = 4096;
   /** The compiled system-call filter in the runtime directory, and the launcher's fd for it. */
   private static final String FILTER = "seccomp.bpf";
   private static final String FILTER_FD = "5";
@@ -108,9 +110,13 @@ public final class Sandbox {
     // as the workspace uid, then holds /dev/null instead, so nothing in the sandbox can reach the
     // channel through /proc/1/fd. It opens the system-call filter on fd 5 (ProcessBuilder passes
     // no descriptor above 2), for bwrap or the supervisor to install. Then it joins the workspace
-    // cgroup before anything else runs.
+    // cgroup before anything else runs. Resource limits no cgroup holds are set here, soft and
+    // hard: no core files (a host whose core_pattern pipes to a helper would run it as root for
+    // each crash), and at most MAX_OPEN_FILES descriptors a process, since open files count
+    // against fs.file-max, one limit for the whole host (the server's own limit is often 20000+).
     command.addAll(List.of("/bin/sh", "-c",
-        "exec 3<&0 4>&1 </dev/null >/dev/null " + FILTER_FD + "<\"$1\"; shift; "
+        "ulimit -c 0; ulimit -n " + MAX_OPEN_FILES + " 2>/dev/null; "
+            + "exec 3<&0 4>&1 </dev/null >/dev/null " + FILTER_FD + "<\"$1\"; shift; "
             + "n=$1; shift; while [ \"$n\" -gt 0 ]; do echo $$ > \"$1\" || exit 111; shift; n=$((n-1)); done; exec \"$@\"",
         "sandcastle-launch", runtimeDir.resolve(FILTER).toString(), Integer.toString(procs.size())));
     procs.forEach(p -> command.add(p.toString()));

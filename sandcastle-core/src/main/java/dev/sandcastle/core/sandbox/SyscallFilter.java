@@ -84,6 +84,10 @@ final class SyscallFilter {
       // io_uring reaches most of the kernel outside the system-call path filters see; libraries
       // (libuv, liburing, Rust's runtimes) take ENOSYS as "old kernel" and use plain calls.
       refuse(ENOSYS, IO_URING_SETUP, IO_URING_ENTER, IO_URING_REGISTER),
+      // Linux AIO: its contexts count against fs.aio-max-nr, one limit for the whole host that no
+      // cgroup holds, so one workspace could take every AIO context of the machine (databases and
+      // QEMU on the host then fail). libaio takes ENOSYS as "no kernel AIO"; POSIX aio uses threads.
+      refuse(ENOSYS, IO_SETUP, IO_DESTROY, IO_SUBMIT, IO_CANCEL, IO_GETEVENTS, IO_PGETEVENTS),
       // The machine itself: kernels and modules, power, swap, clocks, names, accounting, quotas,
       // the kernel log, I/O ports, the controlling terminal of others.
       refuse(EPERM, KEXEC_LOAD, KEXEC_FILE_LOAD, INIT_MODULE, FINIT_MODULE, DELETE_MODULE, REBOOT, SWAPON, SWAPOFF,

@@ -36,6 +36,8 @@ class SyscallFilterTest {
   static final List<Expect> REFUSED = List.of(
       new Expect("io_uring_setup", 425, 425, ENOSYS), new Expect("io_uring_enter", 426, 426, ENOSYS),
       new Expect("io_uring_register", 427, 427, ENOSYS), new Expect("clone3", 435, 435, ENOSYS),
+      new Expect("io_setup", 206, 0, ENOSYS), new Expect("io_submit", 209, 2, ENOSYS), new Expect("io_getevents", 208, 4, ENOSYS),
+      new Expect("io_pgetevents", 333, 292, ENOSYS),
       new Expect("keyctl", 250, 219, EPERM), new Expect("add_key", 248, 217, EPERM), new Expect("request_key", 249, 218, EPERM),
       new Expect("perf_event_open", 298, 241, EPERM), new Expect("userfaultfd", 323, 282, EPERM), new Expect("bpf", 321, 280, EPERM),
       new Expect("kexec_load", 246, 104, EPERM), new Expect("kexec_file_load", 320, 294, EPERM),
